@@ -1,0 +1,1 @@
+"""Captions: the four texts per image (summary, report, region phrase, hard negatives)."""

@@ -1,0 +1,170 @@
+"""Text-mined texts: the four texts per image, made from what the paper itself says.
+
+- summary: one sentence of 10-15 words, no commas or semicolons, ending with a period,
+  taken from the image's own text (sub-caption, marker phrase) and then its context.
+- report: the image's own text, the shared caption context and the in-text mentions.
+- region: ``adjective|term|position`` from a region's phrase and geometry, or ``No Finding``.
+- negatives: five fluent but wrong variants (contrasting adjective, moved position, swapped
+  laterality, modality or condition), deterministic, none equal to the positive.
+
+Vocabularies live in ``vocab.yaml`` beside this file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+NO_FINDING = "No Finding"
+_LABEL_PREFIX = re.compile(r"^\s*\(?[A-Za-z]{1,2}[’']?\)?[.,:)]\s+")
+_PARENS = re.compile(r"\s*[\(\[][^()\[\]]{0,80}[\)\]]")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(])")
+_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’+/-]*")
+
+
+@dataclass(frozen=True)
+class Vocab:
+    lesion_terms: tuple[str, ...]
+    contrasts: dict[str, list[str]]
+    default_adjective: str
+    position_opposites: dict[str, str]
+    swaps: dict[str, str]
+    stopwords: frozenset[str]
+
+
+@lru_cache(maxsize=1)
+def load_vocab(path: Path | None = None) -> Vocab:
+    raw = yaml.safe_load((path or Path(__file__).with_name("vocab.yaml")).read_text())
+    return Vocab(lesion_terms=tuple(raw["lesion_terms"]), contrasts=raw["adjective_contrasts"],
+                 default_adjective=raw["default_adjective"], position_opposites=raw["position_opposites"],
+                 swaps=raw["sentence_swaps"], stopwords=frozenset(raw["stopwords"]))
+
+
+def _stable_index(text: str, n: int) -> int:
+    return int(hashlib.sha256(text.encode()).hexdigest()[:8], 16) % n
+
+
+def first_sentence(text: str) -> str:
+    text = " ".join(text.split())
+    return _SENTENCE_END.split(text, maxsplit=1)[0] if text else ""
+
+
+def content_words(text: str) -> list[str]:
+    """Words of ``text`` without a leading panel label, parentheticals, commas or semicolons."""
+    text = _PARENS.sub("", _LABEL_PREFIX.sub("", text))
+    return _WORD.findall(text)
+
+
+def summary_sentence(own: str, *context: str, min_words: int = 10, max_words: int = 15) -> str:
+    """One sentence of ``min_words``..``max_words`` words, no commas/semicolons, ending '.'."""
+    vocab = load_vocab()
+    words: list[str] = []
+    for source in (own, *context):
+        for word in content_words(first_sentence(source)):
+            if len(words) >= max_words:
+                break
+            if not words or word.lower() != words[-1].lower():
+                words.append(word)
+        if len(words) >= min_words:
+            break
+    if not words:
+        words = ["Biomedical", "figure", "image"]
+    while len(words) > min_words and words[-1].lower() in vocab.stopwords:
+        words.pop()
+    filler = ["shown", "in", "a", "biomedical", "research", "figure", "from", "the", "literature"]
+    for word in filler:
+        if len(words) >= min_words:
+            break
+        words.append(word)
+    sentence = " ".join(words)
+    return sentence[0].upper() + sentence[1:] + "."
+
+
+def report_text(own: str, context: str = "", mentions: list[str] | tuple[str, ...] = ()) -> str:
+    """The detailed report: own text, then context, then mention sentences, without repeats."""
+    seen: set[str] = set()
+    parts = []
+    for piece in (own, context, *mentions):
+        piece = " ".join(piece.split())
+        if piece and piece not in seen and not any(piece in p for p in parts):
+            seen.add(piece)
+            parts.append(piece)
+    return " ".join(parts)
+
+
+def region_extraction(phrase: str, position: str) -> str:
+    """``adjective|term|position`` for a region phrase, or ``No Finding`` when there is none."""
+    if not phrase.strip() or not position.strip():
+        return NO_FINDING
+    vocab = load_vocab()
+    words = [w.lower() for w in _WORD.findall(phrase)]
+    terms = [w for w in words if w in vocab.lesion_terms]
+    content = [w for w in words if w not in vocab.stopwords]
+    term = terms[-1] if terms else (content[-1] if content else "region")
+    adjectives = [w for w in words if w in vocab.contrasts and w != term]
+    adjective = adjectives[0] if adjectives else vocab.default_adjective
+    return f"{adjective}|{term}|{position}"
+
+
+def _moved_positions(position: str) -> list[str]:
+    vocab = load_vocab()
+    parts = position.split()
+    flipped = [" ".join(vocab.position_opposites.get(p, p) for p in parts)]
+    for i, p in enumerate(parts):
+        if p in vocab.position_opposites:
+            flipped.append(" ".join(vocab.position_opposites[q] if j == i else q for j, q in enumerate(parts)))
+    extra = ["left upper", "right lower", "center", "left lower", "right upper"]
+    return [p for p in dict.fromkeys(flipped + extra) if p != position]
+
+
+def region_negatives(region: str, n: int = 5) -> list[str]:
+    """Contrasting adjectives and moved positions for ``adjective|term|position``."""
+    vocab = load_vocab()
+    adjective, term, position = region.split("|")
+    contrasts = vocab.contrasts.get(adjective) or vocab.contrasts["focal"]
+    moves = _moved_positions(position)
+    candidates = [f"{a}|{term}|{position}" for a in contrasts[:3]] + [f"{adjective}|{term}|{p}" for p in moves]
+    return list(dict.fromkeys(c for c in candidates if c != region))[:n]
+
+
+def sentence_negatives(sentence: str, n: int = 5) -> list[str]:
+    """Fluent wrong variants of a sentence: one swapped word each, then a swapped lesion term."""
+    vocab = load_vocab()
+    tokens = re.split(r"(\W+)", sentence)
+    out: list[str] = []
+
+    def replaced(i: int, word: str) -> str:
+        new = tokens.copy()
+        new[i] = word.capitalize() if tokens[i][:1].isupper() else word
+        return "".join(new)
+
+    for i, tok in enumerate(tokens):
+        low = tok.lower()
+        if low in vocab.swaps:
+            out.append(replaced(i, vocab.swaps[low]))
+        elif low in vocab.contrasts:
+            out.append(replaced(i, vocab.contrasts[low][0]))
+    content = [i for i, t in enumerate(tokens) if t.isalpha() and t.lower() not in vocab.stopwords]
+    target = content[-1] if content else None
+    k = 0
+    while len(dict.fromkeys(out)) < n + 1 and target is not None and k < len(vocab.lesion_terms):
+        term = vocab.lesion_terms[(_stable_index(sentence, len(vocab.lesion_terms)) + k) % len(vocab.lesion_terms)]
+        if term != tokens[target].lower():
+            out.append(replaced(target, term))
+        k += 1
+    return [s for s in dict.fromkeys(out) if s != sentence][:n]
+
+
+def mine_texts(own: str, context: str = "", mentions: list[str] | tuple[str, ...] = (),
+               phrase: str = "", position: str = "") -> dict:
+    """The four texts for one image; ``phrase``/``position`` are set for region-bearing images."""
+    summary = summary_sentence(own, context, *mentions)
+    region = region_extraction(phrase, position)
+    negatives = region_negatives(region) if region != NO_FINDING else sentence_negatives(summary)
+    return {"summary": summary, "report": report_text(own, context, mentions) or summary,
+            "region": region, "negatives": negatives}

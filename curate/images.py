@@ -1,0 +1,109 @@
+"""Image bytes in and out: safe decoding, content hashes, crops and JPEG encoding.
+
+Decoding is the one place where untrusted pixels enter, so limits live here: Pillow's
+decompression-bomb guard is set from ``MAX_PIXELS`` and a too-large image raises
+``ImageTooLarge`` rather than exhausting a worker's memory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import warnings
+
+import numpy as np
+from PIL import Image, ImageFile
+
+MAX_PIXELS = 120_000_000
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+ImageFile.LOAD_TRUNCATED_IMAGES = False
+
+
+class ImageTooLarge(ValueError):
+    """The image has more pixels than the configured limit."""
+
+
+class BadImage(ValueError):
+    """The bytes are not a decodable image."""
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def image_ext(data: bytes) -> str:
+    """File extension from the magic bytes (``jpg``, ``png``, ``tif``, ``gif``, ``webp``, ``bin``)."""
+    if data[:3] == b"\xff\xd8\xff":
+        return "jpg"
+    if data[:8] == b"\x89PNG\r\n\x1a\n":
+        return "png"
+    if data[:4] in (b"II*\x00", b"MM\x00*"):
+        return "tif"
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "gif"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp"
+    return "bin"
+
+
+def probe_size(data: bytes) -> tuple[int, int]:
+    """(width, height) without decoding the pixels; raises BadImage / ImageTooLarge."""
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            width, height = img.size
+    except Image.DecompressionBombError as exc:
+        raise ImageTooLarge(str(exc)) from exc
+    except Exception as exc:
+        raise BadImage(f"{type(exc).__name__}: {exc}") from exc
+    if width * height > MAX_PIXELS:
+        raise ImageTooLarge(f"{width}x{height} exceeds {MAX_PIXELS} pixels")
+    return width, height
+
+
+def decode_rgb(data: bytes) -> np.ndarray:
+    """Decode to an ``H x W x 3`` uint8 RGB array (first frame; alpha composited on white;
+    16-bit and float images rescaled to 8 bits)."""
+    probe_size(data)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as img:
+                img.seek(0)
+                img.load()
+                return to_rgb_array(img)
+    except (ImageTooLarge, BadImage):
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageTooLarge(str(exc)) from exc
+    except Exception as exc:
+        raise BadImage(f"{type(exc).__name__}: {exc}") from exc
+
+
+def to_rgb_array(img: Image.Image) -> np.ndarray:
+    if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        arr = np.asarray(img, dtype=np.float64)
+        lo, hi = float(np.nanmin(arr)), float(np.nanmax(arr))
+        scaled = np.zeros_like(arr) if hi <= lo else (arr - lo) * (255.0 / (hi - lo))
+        gray = np.nan_to_num(scaled).clip(0, 255).astype(np.uint8)
+        return np.stack([gray] * 3, axis=-1)
+    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+        rgba = img.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return np.asarray(Image.alpha_composite(white, rgba).convert("RGB"))
+    return np.asarray(img.convert("RGB"))
+
+
+def encode_jpeg(rgb: np.ndarray, quality: int = 90) -> bytes:
+    """Encode an RGB array as baseline JPEG; deterministic for the same pixels and Pillow."""
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, format="JPEG", quality=quality, optimize=False, progressive=False)
+    return buf.getvalue()
+
+
+def crop_xyxy(rgb: np.ndarray, box: list[int] | tuple[int, ...]) -> np.ndarray:
+    """Crop a half-open ``[x1, y1, x2, y2)`` box, clipped to the image; never empty."""
+    h, w = rgb.shape[:2]
+    x1, y1, x2, y2 = (int(v) for v in box)
+    x1, y1 = max(0, min(x1, w - 1)), max(0, min(y1, h - 1))
+    x2, y2 = max(x1 + 1, min(x2, w)), max(y1 + 1, min(y2, h))
+    return rgb[y1:y2, x1:x2]

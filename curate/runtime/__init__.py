@@ -1,0 +1,1 @@
+"""Runtime: the stage contract, manifests on disk, the blob store, and the runners."""

@@ -1,0 +1,118 @@
+"""Run configuration: one YAML per run, ``key=value`` overrides, validated once here.
+
+Every section is hashed into the completion marker of the stage that uses it, so a change
+re-runs that stage and the stages after it, and nothing else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    def digest(self) -> str:
+        return hashlib.sha256(json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
+
+
+class IngestConfig(Section):
+    pdf_dpi: int = Field(150, ge=36, le=600)
+    max_pdf_pages: int = Field(300, ge=1)
+    max_archive_members: int = Field(5000, ge=1)
+    max_archive_bytes: int = Field(2_000_000_000, ge=1)
+    max_member_bytes: int = Field(500_000_000, ge=1)
+    max_compression_ratio: float = Field(200.0, gt=1)
+
+
+class PanelsConfig(Section):
+    ocr: bool = True
+    min_panel_frac: float = Field(0.02, gt=0, lt=1)
+
+
+class MarkersConfig(Section):
+    enabled: bool = True
+
+
+class RegionsConfig(Section):
+    # Grounding DINO / MedSAM backends arrive with the regions issue; until then regions
+    # come from the markers the authors drew.
+    backend: Literal["markers"] = "markers"
+
+
+class CaptionsConfig(Section):
+    # The vLLM backend arrives with the captions issue; text mining needs no GPU.
+    backend: Literal["textmined"] = "textmined"
+
+
+class ShardsConfig(Section):
+    max_samples_per_shard: int = Field(1000, ge=1)
+    jpeg_quality: int = Field(90, ge=50, le=100)
+    max_side: int = Field(1024, ge=64)
+    min_side: int = Field(24, ge=1)
+    splits: dict[str, float] = Field(default_factory=lambda: {"train": 0.8, "val": 0.1, "test": 0.1})
+    levels: list[Literal["figure", "panel", "patch"]] = Field(
+        default_factory=lambda: ["figure", "panel", "patch"]
+    )
+
+    @model_validator(mode="after")
+    def _fractions_sum_to_one(self) -> ShardsConfig:
+        if abs(sum(self.splits.values()) - 1.0) > 1e-6:
+            raise ValueError(f"split fractions must sum to 1, got {self.splits}")
+        return self
+
+
+class RunConfig(Section):
+    """A whole run. Relative paths are relative to the directory the command runs in."""
+
+    name: str = "sample"
+    input_dir: Path
+    runs_dir: Path = Path("runs")
+    runner: Literal["local", "ray"] = "ray"
+    ray_address: str | None = None
+    num_workers: int | None = Field(None, ge=1)
+    part_size: int = Field(4, ge=1)
+    max_quarantine_frac: float = Field(0.5, ge=0, le=1)
+    ingest: IngestConfig = Field(default_factory=IngestConfig)
+    panels: PanelsConfig = Field(default_factory=PanelsConfig)
+    markers: MarkersConfig = Field(default_factory=MarkersConfig)
+    regions: RegionsConfig = Field(default_factory=RegionsConfig)
+    captions: CaptionsConfig = Field(default_factory=CaptionsConfig)
+    shards: ShardsConfig = Field(default_factory=ShardsConfig)
+
+    @property
+    def run_dir(self) -> Path:
+        return self.runs_dir / self.name
+
+
+def apply_override(data: dict[str, Any], assignment: str) -> None:
+    """Apply ``a.b.c=value`` to nested ``data``; the value is parsed as YAML (``3``, ``true``, ``[a, b]``)."""
+    if "=" not in assignment:
+        raise ValueError(f"override {assignment!r} is not key=value")
+    key, raw = assignment.split("=", 1)
+    node = data
+    parts = key.strip().split(".")
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+        if not isinstance(node, dict):
+            raise ValueError(f"override {assignment!r}: {part} is not a section")
+    node[parts[-1]] = yaml.safe_load(raw)
+
+
+def load_config(path: Path | None, overrides: list[str] | tuple[str, ...] = ()) -> RunConfig:
+    """Read a YAML config (or start empty), apply overrides, validate once."""
+    data: dict[str, Any] = {}
+    if path is not None:
+        loaded = yaml.safe_load(Path(path).read_text())
+        if loaded is not None and not isinstance(loaded, dict):
+            raise ValueError(f"{path}: top level must be a mapping")
+        data = loaded or {}
+    for assignment in overrides:
+        apply_override(data, assignment)
+    return RunConfig.model_validate(data)

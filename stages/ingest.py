@@ -1,0 +1,62 @@
+"""ingest: input items -> documents + figures; figure images go to the blob store.
+
+Reads ``sources`` (the frozen input manifest). Writes ``documents`` (one per item) and
+``figures``. A broken item (corrupt or unsafe archive, unparsable XML, encrypted PDF, bad
+JSONL line) is quarantined; a figure whose image is missing is quarantined under its figure
+id while the rest of its paper goes on.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from curate.ingest.base import IngestError
+from curate.ingest.folder import ingest_folder_line
+from curate.ingest.package import ExtractLimits, ingest_package
+from curate.ingest.pdf import ingest_pdf
+from curate.records import Quarantine, SourceItem
+from curate.runtime.stage import PartInput, Resources, Stage, StageContext
+
+
+class IngestStage(Stage):
+    name = "ingest"
+    primary = "sources"
+    writes = ("documents", "figures")
+    group_by = "id"
+    config_sections = ("ingest",)
+    resources = Resources(cpus=1)
+
+    def _source_path(self, item: SourceItem) -> Path:
+        root = Path(self.config.input_dir).resolve()
+        path = (root / item.path).resolve()
+        if not path.is_relative_to(root):
+            raise IngestError(f"input path {item.path!r} leaves the input directory")
+        if not path.exists():
+            raise IngestError(f"input {item.path!r} disappeared since the run was planned")
+        return path
+
+    def process_item(self, item: SourceItem, inp: PartInput, ctx: StageContext) -> dict:
+        cfg = self.config.ingest
+        path = self._source_path(item)
+        if item.kind == "jats":
+            work_dir = ctx.layout.work / "ingest" / item.id
+            limits = ExtractLimits(max_members=cfg.max_archive_members, max_total_bytes=cfg.max_archive_bytes,
+                                   max_member_bytes=cfg.max_member_bytes,
+                                   max_ratio=cfg.max_compression_ratio)
+            try:
+                result = ingest_package(path, doc_id=item.id, source_path=item.path, work_dir=work_dir,
+                                        limits=limits)
+            finally:
+                shutil.rmtree(work_dir, ignore_errors=True)
+        elif item.kind == "pdf":
+            result = ingest_pdf(path, doc_id=item.id, source_path=item.path, dpi=cfg.pdf_dpi,
+                                max_pages=cfg.max_pdf_pages)
+        else:
+            result = ingest_folder_line(path, item.line, doc_id=item.id, source_path=item.path)
+        for digest, data in sorted(result.images.items()):
+            ctx.blobs.put(data, digest)
+        quarantine = [Quarantine(stage=self.name, item_id=f.item_id, error_class=f.error_class,
+                                 message=f.message, part=inp.part) for f in result.failures]
+        document = result.document.model_copy(update={"n_figures": len(result.figures)})
+        return {"documents": [document], "figures": list(result.figures), "quarantine": quarantine}
