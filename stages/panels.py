@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from curate.images import decode_rgb
 from curate.layout import align_panels, split_caption, split_panels
-from curate.layout.mentions import panel_mentions
+from curate.layout.panelrefs import panel_mentions
 from curate.records import Figure, Panel, child_id
 from curate.runtime.stage import PartInput, Resources, Stage, StageContext
 

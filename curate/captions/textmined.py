@@ -140,7 +140,12 @@ def sentence_negatives(sentence: str, n: int = 5) -> list[str]:
 
     def replaced(i: int, word: str) -> str:
         new = tokens.copy()
-        new[i] = word.capitalize() if tokens[i][:1].isupper() else word
+        original = tokens[i]
+        if original.isupper() and len(original) > 1:
+            word = word.upper()
+        elif original[:1].isupper():
+            word = word[:1].upper() + word[1:]
+        new[i] = word
         return "".join(new)
 
     for i, tok in enumerate(tokens):
