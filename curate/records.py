@@ -92,7 +92,8 @@ class Document(Record):
 class Figure(Record):
     """A figure with its caption, in-text mentions and image (stored by content hash).
 
-    ``mentions`` are body sentences that cite this figure. ``image_sha256`` names the
+    ``mentions`` are body sentences that cite this figure. ``bold_labels`` are the bold runs
+    of a JATS caption (``<bold>A</bold>``), in order: evidence for panel labels. ``image_sha256`` names the
     original image bytes in the run's blob store; ``width``/``height`` are its pixel size.
     ``page``/``page_bbox_xyxy`` are set only for figures taken from a PDF (0-based page,
     PDF points).
@@ -103,6 +104,7 @@ class Figure(Record):
     label: str = ""
     caption: str = ""
     caption_title: str = ""
+    bold_labels: list[str] = Field(default_factory=list)
     mentions: list[str] = Field(default_factory=list)
     image_sha256: str
     image_ext: str = "jpg"

@@ -58,5 +58,7 @@ class IngestStage(Stage):
             ctx.blobs.put(data, digest)
         quarantine = [Quarantine(stage=self.name, item_id=f.item_id, error_class=f.error_class,
                                  message=f.message, part=inp.part) for f in result.failures]
-        document = result.document.model_copy(update={"n_figures": len(result.figures)})
-        return {"documents": [document], "figures": list(result.figures), "quarantine": quarantine}
+        bold = getattr(result, "bold_labels", {})
+        figures = [f.model_copy(update={"bold_labels": list(bold.get(f.id, []))}) for f in result.figures]
+        document = result.document.model_copy(update={"n_figures": len(figures)})
+        return {"documents": [document], "figures": figures, "quarantine": quarantine}

@@ -23,7 +23,7 @@ class PanelsStage(Stage):
 
     def process_item(self, figure: Figure, inp: PartInput, ctx: StageContext) -> dict:
         rgb = decode_rgb(ctx.blobs.get(figure.image_sha256))
-        split = split_caption(figure.caption)
+        split = split_caption(figure.caption, bold_labels=figure.bold_labels or None)
         boxes = split_panels(rgb, expected_labels=split.labels or None, ocr=self.config.panels.ocr)
         alignments = align_panels(boxes, split)
         whole = len(boxes) == 1
