@@ -11,7 +11,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from curate.ingest.base import IngestError
+from curate.ingest.base import IngestError, spdx_licence
 from curate.ingest.folder import ingest_folder_line
 from curate.ingest.package import ExtractLimits, ingest_package
 from curate.ingest.pdf import ingest_pdf
@@ -59,6 +59,8 @@ class IngestStage(Stage):
         quarantine = [Quarantine(stage=self.name, item_id=f.item_id, error_class=f.error_class,
                                  message=f.message, part=inp.part) for f in result.failures]
         bold = getattr(result, "bold_labels", {})
-        figures = [f.model_copy(update={"bold_labels": list(bold.get(f.id, []))}) for f in result.figures]
-        document = result.document.model_copy(update={"n_figures": len(figures)})
+        licence = spdx_licence(result.document.licence)
+        figures = [f.model_copy(update={"bold_labels": list(bold.get(f.id, [])), "licence": licence})
+                   for f in result.figures]
+        document = result.document.model_copy(update={"n_figures": len(figures), "licence": licence})
         return {"documents": [document], "figures": figures, "quarantine": quarantine}

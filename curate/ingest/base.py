@@ -33,3 +33,14 @@ class IngestError(Exception):
 
 class UnsafeArchive(IngestError):
     """An archive member would land outside the extraction directory, or breaks a limit."""
+
+
+def spdx_licence(name: str) -> str:
+    """One spelling for every ingest path: ``CC BY-NC 3.0`` / ``cc-by-nc-3.0`` -> ``CC-BY-NC-3.0``,
+    ``CC0`` -> ``CC0-1.0``; anything not Creative Commons is returned unchanged."""
+    text = " ".join(name.split())
+    if text.upper() in ("CC0", "CC0 1.0", "CC0-1.0"):
+        return "CC0-1.0"
+    if text.upper().startswith("CC ") or text.upper().startswith("CC-"):
+        return "-".join(text.replace(" ", "-").upper().split("-")).replace("--", "-")
+    return text
