@@ -1,0 +1,286 @@
+"""Find drawn markers (arrows, arrowheads, asterisks, boxes, circles) in one panel image.
+
+Pipeline (OpenCV, CPU): one binary mask per candidate colour — saturated hues by HSV range,
+white and black by contrast with the local background (top-hat / black-hat) — then connected
+components, size and text-line filters, and the shape tests of ``shapes``. Closed outlines
+(boxes, circles) come from a morphologically closed copy of each mask so dashed outlines
+join. All coordinates are panel pixels (x right, y down); boxes are half-open xyxy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from curate.markers.colours import SATURATED, hue_mask, name_of_pixels
+from curate.markers.shapes import arrow_score, ring_shape, star_score, triangle_score
+
+KINDS = ("arrow", "arrowhead", "asterisk", "box", "circle")
+MIN_CONFIDENCE = 0.45
+MIN_CLEAR = 0.7
+
+
+@dataclass(frozen=True)
+class DetectedMarker:
+    """One marker; ``tip_xy``/``direction_deg`` only for arrows and arrowheads (0 = right, 90 = down)."""
+
+    kind: str
+    colour: str
+    bbox_xyxy: tuple[int, int, int, int]
+    tip_xy: tuple[int, int] | None
+    direction_deg: float | None
+    confidence: float
+
+
+@dataclass
+class MarkerScan:
+    """Markers and scale bars found in one panel."""
+
+    markers: list[DetectedMarker] = field(default_factory=list)
+    scale_bars: list[tuple[int, int, int, int]] = field(default_factory=list)
+
+
+def _odd(n: float) -> int:
+    n = int(n)
+    return n if n % 2 else n + 1
+
+
+def colour_masks(rgb: np.ndarray) -> dict[str, np.ndarray]:
+    """uint8 0/255 masks per colour name: saturated hues, plus white/black by local contrast."""
+    hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)
+    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    h, w = gray.shape
+    k = _odd(np.clip(min(h, w) / 10, 15, 61))
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
+    sat, val = hsv[..., 1], hsv[..., 2]
+    masks = {name: hue_mask(hsv, name, 90, 90) for name in SATURATED}
+    loose = {name: hue_mask(hsv, name, 45, 50) for name in SATURATED}
+    tophat = cv2.morphologyEx(gray, cv2.MORPH_TOPHAT, kernel)
+    blackhat = cv2.morphologyEx(gray, cv2.MORPH_BLACKHAT, kernel)
+    masks["white"] = ((sat < 70) & (val > 165) & (tophat > 45)).astype(np.uint8) * 255
+    masks["black"] = ((val < 80) & (blackhat > 70)).astype(np.uint8) * 255
+    loose["white"] = ((sat < 100) & (val > 125)).astype(np.uint8) * 255
+    loose["black"] = (val < 125).astype(np.uint8) * 255
+    return masks, loose
+
+
+def isolated(comp: np.ndarray, loose: np.ndarray, x: int, y: int) -> float:
+    """Fraction of a 2-px ring around the component (1 px away) that is NOT in the loose mask.
+
+    Drawn markers have sharp edges against a different background, so the ring is clear;
+    bright or dark image structures fade out and fill the ring.
+    """
+    h, w = comp.shape
+    x0, y0 = max(0, x - 4), max(0, y - 4)
+    x1, y1 = min(loose.shape[1], x + w + 4), min(loose.shape[0], y + h + 4)
+    c = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    c[y - y0 : y - y0 + h, x - x0 : x - x0 + w] = comp
+    k = np.ones((3, 3), np.uint8)
+    near = cv2.dilate(c, k, iterations=1)
+    far = cv2.dilate(c, k, iterations=3)
+    ring = (far > 0) & (near == 0)
+    if not ring.any():
+        return 0.0
+    return float(1.0 - (loose[y0:y1, x0:x1][ring] > 0).mean())
+
+
+def _is_scale_bar(w: int, h: int, area: int, panel_wh: tuple[int, int]) -> bool:
+    """Thin, filled, horizontal bar: the usual scale bar (panel ``(W, H)`` in px)."""
+    pw, ph = panel_wh
+    return (
+        h <= max(6, 0.025 * ph) and w >= 4 * h and w >= 8 and area >= 0.75 * w * h and w <= 0.6 * pw
+    )
+
+
+def _text_like(stats: np.ndarray, i: int, idx: np.ndarray) -> int:
+    """Number of same-height neighbours of component ``i`` on its line (glyphs of a word)."""
+    x, y, w, h = stats[i, :4]
+    xs, ys, ws, hs = (stats[idx, j] for j in range(4))
+    same_h = np.abs(hs - h) <= 0.35 * np.maximum(hs, h)
+    overlap = np.minimum(ys + hs, y + h) - np.maximum(ys, y)
+    on_line = overlap >= 0.6 * np.minimum(hs, h)
+    gap = np.maximum(xs - (x + w), x - (xs + ws))
+    near = gap <= 0.9 * h
+    return int(np.sum(same_h & on_line & near & (idx != i)))
+
+
+def _solid_candidates(mask, loose, colour: str, rgb: np.ndarray, scan: MarkerScan) -> list[DetectedMarker]:
+    """Arrows, arrowheads and asterisks among the connected components of one mask."""
+    ph, pw = mask.shape
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    if n <= 1:
+        return []
+    area = stats[:, cv2.CC_STAT_AREA]
+    small = np.where((area >= 4) & (stats[:, 3] <= 0.3 * ph + 20))[0]
+    small = small[small > 0]
+    out: list[DetectedMarker] = []
+    max_side = max(12, 0.3 * min(pw, ph))
+    for i in small:
+        x, y, w, h, a = (int(v) for v in stats[i])
+        if colour in ("white", "black") and _is_scale_bar(w, h, a, (pw, ph)):
+            scan.scale_bars.append((x, y, x + w, y + h))
+            continue
+        if a < 12 or max(w, h) < 6 or max(w, h) > max_side or a > 0.6 * w * h and max(w, h) > 3 * min(w, h):
+            continue
+        comp = labels[y : y + h, x : x + w] == i
+        clear = isolated(comp.astype(np.uint8), loose, x, y)
+        if clear < MIN_CLEAR or (colour == "white" and _light_surround(rgb, comp, x, y)):
+            continue
+        det = _classify_solid(comp, x, y, a)
+        if det is None:
+            continue
+        kind, score, tip, direction = det
+        if kind == "arrowhead" and max(w, h) < 12 or not _pure(rgb[y : y + h, x : x + w][comp], colour):
+            continue
+        neighbours = _text_like(stats, i, small)
+        if neighbours >= 2 or (neighbours == 1 and score < 0.8):
+            continue
+        if colour == "black" and not _black_ok(kind, score, rgb, (x, y, x + w, y + h)):
+            continue
+        name = colour
+        if colour == "other":
+            name = name_of_pixels(rgb[y : y + h, x : x + w][comp])
+        out.append(DetectedMarker(kind, name, (x, y, x + w, y + h), tip, direction, round(score, 3)))
+    return out
+
+
+def _pure(pixels: np.ndarray, colour: str) -> bool:
+    """Drawn marker ink is a flat, strong colour: median near white / black / full saturation."""
+    hsv = cv2.cvtColor(pixels.reshape(-1, 1, 3), cv2.COLOR_RGB2HSV).reshape(-1, 3)
+    s, v = float(np.median(hsv[:, 1])), float(np.median(hsv[:, 2]))
+    if colour == "white":
+        return v >= 190
+    if colour == "black":
+        return v <= 80
+    return s >= 110 and v >= 110
+
+
+def _light_surround(rgb: np.ndarray, comp: np.ndarray, x: int, y: int) -> bool:
+    """A white glyph needs a darker background: on a light page it is a gap between strokes."""
+    h, w = comp.shape
+    box = rgb[max(0, y - 3) : y + h + 3, max(0, x - 3) : x + w + 3]
+    inner = np.zeros(box.shape[:2], bool)
+    oy, ox = y - max(0, y - 3), x - max(0, x - 3)
+    inner[oy : oy + h, ox : ox + w] = comp
+    ring = box[~inner].min(axis=1)
+    return ring.size > 0 and float((ring > 200).mean()) > 0.25
+
+
+def _black_ok(kind: str, score: float, rgb: np.ndarray, box) -> bool:
+    """Black glyphs on a light page are mostly text, data symbols and significance stars:
+    there only confident pointers count; on a darker image any kind may."""
+    x1, y1, x2, y2 = box
+    around = rgb[max(0, y1 - 3) : y2 + 3, max(0, x1 - 3) : x2 + 3]
+    if float(around.mean()) < 150:
+        return True
+    return kind in ("arrow", "arrowhead", "box") and score >= 0.75
+
+
+def _classify_solid(comp: np.ndarray, x0: int, y0: int, area: int):
+    """Best of arrow / arrowhead / asterisk for one component crop; ``None`` if none fits."""
+    ys, xs = np.nonzero(comp)
+    contours, _ = cv2.findContours(comp.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    contour = max(contours, key=cv2.contourArea) + np.array([x0, y0])
+    tri, tri_tip, tri_dir = triangle_score(contour, float(area))
+    arr, arr_tip, arr_dir = arrow_score(xs + x0, ys + y0)
+    star = star_score(contour, float(area))
+    best = max((tri, "arrowhead"), (arr, "arrow"), (star, "asterisk"))
+    if best[0] < MIN_CONFIDENCE:
+        return None
+    if best[1] == "arrowhead":
+        return "arrowhead", tri, tri_tip, tri_dir
+    if best[1] == "arrow":
+        return "arrow", arr, arr_tip, arr_dir
+    return "asterisk", star, None, None
+
+
+def _ring_candidates(mask: np.ndarray, colour: str, rgb: np.ndarray, close_px: int) -> list[DetectedMarker]:
+    """Boxes and circles: closed outlines (dashes joined by closing) with an enclosed hole."""
+    ph, pw = mask.shape
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (close_px, close_px))
+    closed = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, kernel)
+    contours, hier = cv2.findContours(closed, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    if hier is None:
+        return []
+    hier = hier[0]
+    out: list[DetectedMarker] = []
+    for i, c in enumerate(contours):
+        if hier[i][3] != -1 or hier[i][2] == -1:
+            continue
+        x, y, w, h = cv2.boundingRect(c)
+        # Frames of the whole image and tiny specks are not markers.
+        if min(w, h) < 7 or (w > 0.8 * pw and h > 0.8 * ph) or w * h > 0.5 * pw * ph:
+            continue
+        hole, j = 0.0, hier[i][2]
+        while j != -1:
+            hole = max(hole, cv2.contourArea(contours[j]))
+            j = hier[j][0]
+        kind, score = ring_shape(c, hole)
+        if kind is None or score < MIN_CONFIDENCE:
+            continue
+        if colour == "black" and not _black_ok(kind, score, rgb, (x, y, x + w, y + h)):
+            continue
+        name = colour
+        if colour == "other":
+            ring = mask[y : y + h, x : x + w] > 0
+            name = name_of_pixels(rgb[y : y + h, x : x + w][ring])
+        out.append(DetectedMarker(kind, name, (x, y, x + w, y + h), None, None, round(score, 3)))
+    return out
+
+
+def _iou_or_contained(a, b) -> float:
+    ix = max(0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    if inter == 0:
+        return 0.0
+    area_a = (a[2] - a[0]) * (a[3] - a[1])
+    area_b = (b[2] - b[0]) * (b[3] - b[1])
+    return max(inter / (area_a + area_b - inter), inter / min(area_a, area_b))
+
+
+def _on_outline(inner, ring) -> bool:
+    """``inner`` sits on the outline of ``ring`` (a corner or dash of a box, not its content)."""
+    x1, y1, x2, y2 = inner
+    r1, r2, r3, r4 = ring
+    inside = x1 >= r1 - 2 and y1 >= r2 - 2 and x2 <= r3 + 2 and y2 <= r4 + 2
+    touches = min(abs(x1 - r1), abs(y1 - r2), abs(x2 - r3), abs(y2 - r4)) <= 2
+    return inside and touches
+
+
+def _suppress(markers: list[DetectedMarker]) -> list[DetectedMarker]:
+    """Keep the most confident of overlapping detections (a glyph seen in two masks)."""
+    kept: list[DetectedMarker] = []
+    rings = [m.bbox_xyxy for m in markers if m.kind in ("box", "circle")]
+    markers = [m for m in markers if m.kind in ("box", "circle") or not any(_on_outline(m.bbox_xyxy, r) for r in rings)]
+    for m in sorted(markers, key=lambda d: (-d.confidence, d.colour in ("black", "white"))):
+        if m.kind in ("box", "circle"):
+            # An outline may enclose pointers; only an identical outline suppresses it.
+            clash = any(k.kind == m.kind and _iou_or_contained(k.bbox_xyxy, m.bbox_xyxy) > 0.8 for k in kept)
+        else:
+            clash = any(
+                k.kind not in ("box", "circle") and _iou_or_contained(k.bbox_xyxy, m.bbox_xyxy) > 0.5 for k in kept
+            )
+        if not clash:
+            kept.append(m)
+    return kept
+
+
+def detect_markers(rgb_panel: np.ndarray) -> MarkerScan:
+    """Markers and scale bars in an ``H x W x 3`` uint8 RGB panel."""
+    scan = MarkerScan()
+    if rgb_panel.ndim != 3 or min(rgb_panel.shape[:2]) < 8:
+        return scan
+    rgb = np.ascontiguousarray(rgb_panel[..., :3])
+    found: list[DetectedMarker] = []
+    masks, loose = colour_masks(rgb)
+    for colour, mask in masks.items():
+        if not mask.any():
+            continue
+        found.extend(_solid_candidates(mask, loose[colour], colour, rgb, scan))
+        for close_px in (3, 9):
+            found.extend(_ring_candidates(mask, colour, rgb, close_px))
+    scan.markers = sorted(_suppress(found), key=lambda d: (d.bbox_xyxy[1], d.bbox_xyxy[0]))
+    return scan
