@@ -13,7 +13,8 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="panel2patch curation pipeline")
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="panel2patch curation pipeline")
 console = Console(stderr=True)
 
 

@@ -3,6 +3,9 @@
 Reads ``figures`` (items), ``panels`` and ``markers``. Writes ``regions`` in panel pixels:
 for a pointer, the area around its tip on the side it points to; for a box or circle, the
 enclosed area. ``position`` is computed from the region's place in its panel.
+
+Only markers linked to a caption phrase become regions: the phrase is the region's text,
+and a detection the caption does not explain is more often a glyph than a marker.
 """
 
 from __future__ import annotations
@@ -10,10 +13,6 @@ from __future__ import annotations
 from curate.markers import patch_box, position_name
 from curate.records import Figure, Region, child_id
 from curate.runtime.stage import PartInput, Resources, Stage, StageContext
-
-_KIND_WORDS = {"arrow": "region indicated by arrow", "arrowhead": "region indicated by arrowhead",
-               "asterisk": "region marked by asterisk", "box": "boxed region", "circle": "circled region"}
-
 
 class RegionsStage(Stage):
     name = "regions"
@@ -28,6 +27,8 @@ class RegionsStage(Stage):
         regions: list[Region] = []
         counter: dict[str, int] = {}
         for marker in inp.rows("markers", figure.id):
+            if not marker.phrase:
+                continue
             panel = panels[marker.panel_id]
             x1, y1, x2, y2 = panel.bbox_xyxy
             wh = (x2 - x1, y2 - y1)
@@ -36,7 +37,7 @@ class RegionsStage(Stage):
             regions.append(Region(
                 id=child_id(panel.id, "r", counter[panel.id]), panel_id=panel.id, figure_id=figure.id,
                 document_id=panel.document_id, bbox_xyxy_panel=[int(v) for v in box],
-                phrase=marker.phrase or _KIND_WORDS[marker.kind], position=position_name(box, wh),
+                phrase=marker.phrase, position=position_name(box, wh),
                 source="marker", marker_id=marker.id, det_score=marker.confidence,
             ))
         return {"regions": regions}
