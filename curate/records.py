@@ -189,6 +189,7 @@ class Texts(Record):
     """
 
     target_id: str
+    figure_id: str
     level: Level
     summary: str
     report: str

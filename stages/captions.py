@@ -12,8 +12,9 @@ from curate.records import Figure, Texts
 from curate.runtime.stage import PartInput, Resources, Stage, StageContext
 
 
-def _texts(target_id: str, level: str, mined: dict) -> Texts:
-    return Texts(id=f"{target_id}_t", target_id=target_id, level=level, method="textmined", **mined)
+def _texts(target_id: str, figure_id: str, level: str, mined: dict) -> Texts:
+    return Texts(id=f"{target_id}_t", target_id=target_id, figure_id=figure_id, level=level, method="textmined",
+                 **mined)
 
 
 class CaptionsStage(Stage):
@@ -28,7 +29,7 @@ class CaptionsStage(Stage):
         panels = inp.rows("panels", figure.id)
         regions = inp.rows("regions", figure.id)
         own_fig = figure.caption_title or figure.caption
-        rows = [_texts(figure.id, "figure", mine_texts(own_fig, figure.caption, figure.mentions))]
+        rows = [_texts(figure.id, figure.id, "figure", mine_texts(own_fig, figure.caption, figure.mentions))]
         for panel in panels:
             own_regions = sorted((r for r in regions if r.panel_id == panel.id),
                                  key=lambda r: (-(r.joint_score or r.det_score or 0.0), r.id))
@@ -36,9 +37,9 @@ class CaptionsStage(Stage):
                 best = own_regions[0] if own_regions else None
                 mined = mine_texts(panel.subcaption or panel.preamble, panel.preamble, panel.mentions,
                                    phrase=best.phrase if best else "", position=best.position if best else "")
-                rows.append(_texts(panel.id, "panel", mined))
+                rows.append(_texts(panel.id, figure.id, "panel", mined))
             for region in own_regions:
                 mined = mine_texts(region.phrase, panel.subcaption or panel.preamble, (),
                                    phrase=region.phrase, position=region.position)
-                rows.append(_texts(region.id, "patch", mined))
+                rows.append(_texts(region.id, figure.id, "patch", mined))
         return {"texts": rows}

@@ -65,6 +65,8 @@ class ShardsConfig(Section):
     def _fractions_sum_to_one(self) -> ShardsConfig:
         if abs(sum(self.splits.values()) - 1.0) > 1e-6:
             raise ValueError(f"split fractions must sum to 1, got {self.splits}")
+        if "samples" in self.splits:
+            raise ValueError("'samples' is the shards stage's manifest folder; name the split otherwise")
         return self
 
 

@@ -70,6 +70,8 @@ def pdf_bytes(title: str, intro: list[str], figures: list[dict]) -> tuple[bytes,
     w.text(
         "In summary, the figures above show typical appearances; they are examples, not criteria.", BODY_PT
     )
+    w.text("This article is distributed under the terms of the Creative Commons Attribution 4.0 "
+           "International License (CC BY 4.0).", BODY_PT)
     w.doc.set_metadata(
         {
             "title": title,

@@ -22,8 +22,8 @@ _VERSIONED = ("panel2patch", "numpy", "pillow", "opencv-python-headless", "pymup
               "rapidocr", "webdataset")
 
 
-def shard_index(shards_root: Path) -> pa.Table | None:
-    files = sorted(shards_root.glob("*/*.parquet"))
+def shard_index(shards_root: Path, splits: list[str]) -> pa.Table | None:
+    files = sorted(f for split in splits for f in (shards_root / split).glob("*.parquet"))
     tables = [pq.read_table(f) for f in files]
     return pa.concat_tables(tables) if tables else None
 
@@ -61,7 +61,7 @@ def _quarantine_counts(layout: RunLayout) -> Counter:
 
 
 def write_dataset_card(layout: RunLayout, config: RunConfig) -> None:
-    index = shard_index(layout.shards)
+    index = shard_index(layout.shards, list(config.shards.splits))
     rows = index.to_pylist() if index is not None else []
     by_level_split = Counter((r["level"], r["split"]) for r in rows)
     licences = Counter(r["licence"] for r in rows)
