@@ -1,0 +1,258 @@
+"""Panel-label glyphs: find isolated letter-shaped blobs, read them with RapidOCR, keep a consistent set.
+
+Glyph boxes are ``(x1, y1, x2, y2)`` in figure pixels, half-open. OCR runs on the ink mask
+drawn black on white, so white, dark and coloured backgrounds read alike.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from curate.layout.gutters import Box
+
+MAX_OCR = 36
+_CONFUSABLE = {"1": "l", "|": "l", "]": "l", "[": "l", "!": "l", "0": "o", "I": "l"}
+
+
+@dataclass
+class Glyph:
+    """A candidate label: its box, the text read (normalised) and the OCR score."""
+
+    box: Box
+    text: str = ""
+    score: float = 0.0
+
+
+@functools.lru_cache(maxsize=1)
+def ocr_engine():
+    """The RapidOCR engine, created once per process (model load takes about a second)."""
+    from rapidocr import RapidOCR
+
+    return RapidOCR(params={"Global.log_level": "error"})
+
+
+def read_text(crop_bgr: np.ndarray) -> tuple[str, float]:
+    """Recognition-only OCR of one text-line crop: (text, score), ('', 0) when nothing is read."""
+    out = ocr_engine()(crop_bgr, use_det=False, use_cls=False, use_rec=True)
+    txts, scores = getattr(out, "txts", None), getattr(out, "scores", None)
+    if not txts:
+        return "", 0.0
+    return str(txts[0]), float(scores[0])
+
+
+def normalise(text: str, expected: list[str] | None = None) -> str:
+    """A panel label from raw OCR text: first alphanumeric char, confusables mapped (1|] -> l, 0 -> o).
+
+    ``I`` and ``l`` are treated as the same letter; with ``expected`` labels the case and any
+    sub-numeral (``Ai``) are taken from the matching expected label.
+    """
+    chars = [c for c in text if c.isalnum() or c in "|]["]
+    if not chars:
+        return ""
+    first = chars[0]
+    letter = _CONFUSABLE.get(first, first)
+    if not letter.isalpha():
+        return ""
+    rest = "".join(c for c in chars[1:] if c.isalpha())
+    if not expected:
+        return letter
+    key = "l" if letter.lower() in ("i", "l") else letter.lower()
+    matches = [e for e in expected if ("l" if e[0].lower() in ("i", "l") else e[0].lower()) == key]
+    if not matches:
+        return ""
+    subs = [e for e in matches if e[1:] and rest.lower().startswith(e[1:].lower().rstrip("'"))]
+    if subs:
+        return max(subs, key=len)
+    return min(matches, key=len)
+
+
+def _components(mask: np.ndarray, max_aspect: float, scale: int | None = None) -> np.ndarray:
+    """``(x1, y1, x2, y2)`` rows of letter-sized components; sizes relative to ``scale`` px (the figure)."""
+    size = scale or max(mask.shape)
+    _, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    x, y, w, h, a = (stats[1:, k] for k in range(5))
+    ok = (h >= max(6, 0.005 * size)) & (h <= 0.05 * size) & (w >= 0.3 * h) & (w <= max_aspect * h)
+    ok &= a >= 0.15 * w * h
+    return np.stack([x, y, x + w, y + h], axis=1)[ok]
+
+
+def _bars(mask: np.ndarray, height: float) -> np.ndarray:
+    """Solid upright bars about ``height`` px tall: the shape of a sans-serif ``I``."""
+    _, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    x, y, w, h, a = (stats[1:, k] for k in range(5))
+    ok = (h >= 0.8 * height) & (h <= 1.25 * height) & (w >= 0.08 * h) & (w < 0.35 * h) & (a >= 0.6 * w * h)
+    return np.stack([x, y, x + w, y + h], axis=1)[ok]
+
+
+def glyph_candidates(
+    mask: np.ndarray, parenthesised: bool = False, by_room: bool = False, bar_height: float | None = None
+) -> list[Box]:
+    """Letter-sized blobs with empty space to their left and above them, largest first.
+
+    With ``parenthesised`` the blobs are ``(a)``-shaped groups: the mask with 1-2 px gaps
+    closed, 1.4 to 2.8 times as wide as tall. ``by_room`` ranks by the white space around a
+    blob before its height (small letters in figures with large body text), among blobs at
+    least half as tall as the tallest ones. ``bar_height`` looks for ``I``-shaped bars of
+    that height instead (too narrow for the letter filter).
+    """
+    fig_h, fig_w = mask.shape
+    if parenthesised:
+        bridge = max(2, round(0.003 * max(fig_h, fig_w)))
+        kernel = np.ones((1, bridge + 1), np.uint8)
+        closed = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_CLOSE, kernel) > 0
+        boxes = _components(closed, 2.8)
+        boxes = boxes[(boxes[:, 2] - boxes[:, 0]) >= 1.4 * (boxes[:, 3] - boxes[:, 1])]
+    elif bar_height:
+        boxes = _bars(mask, bar_height)
+    else:
+        boxes = _components(mask, 1.4)
+    if boxes.size == 0:
+        return []
+    integral = cv2.integral(mask.astype(np.uint8))
+    x1, y1, x2, y2 = boxes.T
+    hh = y2 - y1
+
+    def ink(bx1, by1, bx2, by2):
+        bx1, bx2 = np.clip(bx1, 0, fig_w), np.clip(bx2, 0, fig_w)
+        by1, by2 = np.clip(by1, 0, fig_h), np.clip(by2, 0, fig_h)
+        return integral[by2, bx2] - integral[by1, bx2] - integral[by2, bx1] + integral[by1, bx1]
+
+    def empty(dl: float, du: float, dr: float, dd: float) -> np.ndarray:
+        """No ink in a band around the blob: dl/du/dr/dd blob heights left/up/right/down of its edges."""
+        return (
+            ink(
+                x1 - (dl * hh).astype(int),
+                y1 - (du * hh).astype(int),
+                np.where(dr < 0, x1 - 1, x2 + (max(dr, 0) * hh).astype(int)),
+                np.where(dd < 0, y1 - 1, y2 + (max(dd, 0) * hh).astype(int)),
+            )
+            == 0
+        )
+
+    keep = empty(0.4, 0.2, -1, 0.2) & empty(0.3, 0.4, 0.3, -1)
+    # Panel letters are large and sit in a corner of white space: rank by height, then by that room.
+    room = empty(1.5, 0.2, -1, 0.2).astype(int) + empty(0.3, 1.0, 0.3, -1) + empty(1.0, 1.0, -1, -1)
+    if by_room:
+        keep &= hh >= 0.5 * np.percentile(hh[keep], 95) if keep.any() else keep
+        order = np.lexsort((-hh[keep], -room[keep]))
+    else:
+        order = np.lexsort((-room[keep], -hh[keep]))
+    return [tuple(int(v) for v in b) for b in boxes[keep][order][:MAX_OCR]]
+
+
+def _glyph_crop(mask: np.ndarray, box: Box, extend_right: float = 0.0) -> np.ndarray:
+    """The glyph (plus ``extend_right`` heights to its right) drawn black on white, BGR, ~40 px tall.
+
+    ``mask`` is a boolean ink mask, or a uint8 ink strength (difference from the background),
+    which keeps the anti-aliasing that small letters need to be read.
+    """
+    x1, y1, x2, y2 = box
+    h = y2 - y1
+    pad = max(2, h // 4)
+    xr = min(mask.shape[1], x2 + int(extend_right * h))
+    sub = mask[max(0, y1 - pad) : y2 + pad, max(0, x1 - pad) : xr + pad]
+    img = np.where(sub, 0, 255).astype(np.uint8) if sub.dtype == bool else (255 - sub).astype(np.uint8)
+    scale = 40.0 / max(1, img.shape[0])
+    img = cv2.resize(
+        img, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    )
+    img = cv2.copyMakeBorder(img, 6, 6, 10, 10, cv2.BORDER_CONSTANT, value=255)
+    return cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
+
+
+def read_glyphs(
+    mask: np.ndarray, boxes: list[Box], expected: list[str] | None, parenthesised: bool = False
+) -> list[Glyph]:
+    """OCR each candidate; keep those reading as a plausible label (in ``expected`` when given).
+
+    ``parenthesised`` candidates count only when the reading shows a parenthesis: ``(a)``.
+    """
+    subs = bool(expected) and any(len(e) > 1 for e in expected)
+    out = []
+    for box in boxes:
+        text, score = read_text(_glyph_crop(mask, box, extend_right=1.2 if subs else 0.0))
+        if parenthesised and not re.fullmatch(r"\(?[A-Za-z]{1,4}\)", text.strip()):
+            continue
+        label = normalise(text, expected)
+        if label:
+            out.append(Glyph(box, label, score))
+    return out
+
+
+def consistent_labels(glyphs: list[Glyph], expected: list[str] | None) -> list[Glyph]:
+    """The largest set of glyphs of one size naming distinct labels (one glyph per label)."""
+    best: list[Glyph] = []
+    for ref in glyphs:
+        h = ref.box[3] - ref.box[1]
+        same = [g for g in glyphs if 0.75 * h <= g.box[3] - g.box[1] <= 1.33 * h and g.score >= 0.5]
+        if not expected:
+            case = ref.text[0].isupper()
+            same = [g for g in same if g.text[0].isupper() == case]
+        aligned = _alignment(same)
+        # Real labels line up in rows or columns; a letter of a word inside a panel rarely does,
+        # so among glyphs read as the same letter the best-aligned one wins.
+        chosen: dict[str, Glyph] = {}
+        for k in sorted(range(len(same)), key=lambda k: (-aligned[k], -same[k].score)):
+            chosen.setdefault(same[k].text, same[k])
+        picked = list(chosen.values())
+        if not expected and not _is_sequence([g.text for g in picked]):
+            continue
+        if len(picked) > len(best) or (len(picked) == len(best) and h > _height(best)):
+            best = picked
+    return best
+
+
+def _alignment(glyphs: list[Glyph]) -> list[int]:
+    """Per glyph, how many other glyphs (with another text) share its top edge or left edge."""
+    if not glyphs:
+        return []
+    b = np.array([g.box for g in glyphs], dtype=float)
+    h = (b[:, 3] - b[:, 1])[:, None]
+    same_row = np.abs(b[:, 1][:, None] - b[:, 1][None]) <= 0.5 * h
+    same_col = np.abs(b[:, 0][:, None] - b[:, 0][None]) <= 0.7 * h
+    texts = np.array([g.text for g in glyphs])
+    other = texts[:, None] != texts[None]
+    return ((same_row | same_col) & other).sum(axis=1).tolist()
+
+
+def _height(glyphs: list[Glyph]) -> int:
+    return max((g.box[3] - g.box[1] for g in glyphs), default=0)
+
+
+def _is_sequence(labels: list[str]) -> bool:
+    """Labels that start at a/A and leave at most one letter out (a plausible label set)."""
+    letters = sorted({ord(t[0].lower()) for t in labels})
+    return bool(letters) and letters[0] == ord("a") and letters[-1] - letters[0] <= len(letters)
+
+
+def corner_label(rgb: np.ndarray, panel: Box, expected: list[str] | None, taken: set[str]) -> Glyph | None:
+    """A label printed on the image itself near the panel's top-left corner (white or black letter).
+
+    Searches a window of 20 % of the panel (at least 40 px) with a bright-ink and a dark-ink
+    mask; returns the best-scoring reading not in ``taken``, in figure pixels.
+    """
+    x1, y1, x2, y2 = panel
+    wx2 = min(x2, x1 + max(40, (x2 - x1) // 5))
+    wy2 = min(y2, y1 + max(40, (y2 - y1) // 5))
+    crop = rgb[y1:wy2, x1:wx2]
+    if crop.size == 0:
+        return None
+    best: Glyph | None = None
+    for mask in (crop.min(axis=2) > 200, crop.max(axis=2) < 60):
+        if mask.mean() > 0.5:
+            continue  # that colour is the background here, not the ink of a letter
+        comps = _components(mask, 1.4, scale=max(rgb.shape[:2]))
+        comps = comps[(comps[:, 3] - comps[:, 1]) <= 0.6 * mask.shape[0]]
+        near = comps[np.argsort(comps[:, 0] + comps[:, 1])][:3]
+        for box in near:
+            text, score = read_text(_glyph_crop(mask, tuple(int(v) for v in box)))
+            label = normalise(text, expected)
+            if label and label not in taken and (best is None or score > best.score):
+                gx1, gy1, gx2, gy2 = (int(v) for v in box)
+                best = Glyph((x1 + gx1, y1 + gy1, x1 + gx2, y1 + gy2), label, score)
+    return best if best is not None and best.score >= 0.5 else None

@@ -1,0 +1,122 @@
+"""Recursive XY-cut over an ink mask, and merging of small fragments into their neighbours.
+
+Boxes are ``(x1, y1, x2, y2)`` in figure pixels, half-open.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from curate.layout.gutters import Box, gaps, tight_box
+
+
+def xy_cut(mask: np.ndarray, box: Box, min_gap: int, noise: int = 0, depth: int = 0) -> list[Box]:
+    """Leaves of a recursive XY-cut: at each level cut along every gutter of the wider-gutter axis."""
+    tight = tight_box(mask, box)
+    if tight is None:
+        return []
+    if depth > 12:
+        return [tight]
+    horizontal = gaps(mask, tight, 0, min_gap, noise)
+    vertical = gaps(mask, tight, 1, min_gap, noise)
+    if not horizontal and not vertical:
+        return [tight]
+    widest_h = max((b - a for a, b in horizontal), default=0)
+    widest_v = max((b - a for a, b in vertical), default=0)
+    axis = 0 if widest_h >= widest_v else 1
+    cuts = horizontal if axis == 0 else vertical
+    x1, y1, x2, y2 = tight
+    edges = [y1 if axis == 0 else x1] + [v for g in cuts for v in g] + [y2 if axis == 0 else x2]
+    leaves: list[Box] = []
+    for lo, hi in zip(edges[0::2], edges[1::2], strict=True):
+        part = (x1, lo, x2, hi) if axis == 0 else (lo, y1, hi, y2)
+        leaves.extend(xy_cut(mask, part, min_gap, noise, depth + 1))
+    return leaves
+
+
+def area(box: Box) -> int:
+    return max(0, box[2] - box[0]) * max(0, box[3] - box[1])
+
+
+def union(a: Box, b: Box) -> Box:
+    return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+
+
+def box_gap(a: Box, b: Box) -> tuple[int, int]:
+    """Separation of two boxes along x and y (0 where their projections overlap)."""
+    dx = max(0, max(a[0], b[0]) - min(a[2], b[2]))
+    dy = max(0, max(a[1], b[1]) - min(a[3], b[3]))
+    return dx, dy
+
+
+def _neighbour(boxes: list[Box], i: int) -> int:
+    """Index of the box that fragment ``i`` most plausibly belongs to (close, facing it, large)."""
+    best, best_cost = -1, float("inf")
+    for j, other in enumerate(boxes):
+        if j == i:
+            continue
+        dx, dy = box_gap(boxes[i], other)
+        # A fragment facing its neighbour across one gutter (projections overlap) is preferred
+        # over a diagonal neighbour at the same distance.
+        cost = dx + dy + (0 if dx == 0 or dy == 0 else 4 * (dx + dy)) - 1e-6 * area(other)
+        if cost < best_cost:
+            best, best_cost = j, cost
+    return best
+
+
+def is_small(box: Box, fig_w: int, fig_h: int, min_frac: float) -> bool:
+    """A fragment too small to be a panel: a text line, a legend, a tick label."""
+    w, h = box[2] - box[0], box[3] - box[1]
+    return w < min_frac * fig_w or h < min_frac * fig_h or area(box) < (min_frac**2) * 2 * fig_w * fig_h
+
+
+def merge_small(boxes: list[Box], fig_w: int, fig_h: int, min_frac: float = 0.07) -> list[Box]:
+    """Merge each small fragment into its neighbour until every box is panel-sized (or one remains)."""
+    boxes = list(boxes)
+    while len(boxes) > 1:
+        small = [i for i, b in enumerate(boxes) if is_small(b, fig_w, fig_h, min_frac)]
+        if not small:
+            break
+        i = min(small, key=lambda k: area(boxes[k]))
+        j = _neighbour(boxes, i)
+        merged = union(boxes[i], boxes[j])
+        boxes = [b for k, b in enumerate(boxes) if k not in (i, j)] + [merged]
+        boxes = absorb_overlaps(boxes)
+    return boxes
+
+
+def absorb_overlaps(boxes: list[Box], frac: float = 0.5) -> list[Box]:
+    """Merge boxes that overlap by more than ``frac`` of the smaller one (merging can create them)."""
+    changed = True
+    while changed:
+        changed = False
+        for i in range(len(boxes)):
+            for j in range(i + 1, len(boxes)):
+                a, b = boxes[i], boxes[j]
+                inter = (min(a[2], b[2]) - max(a[0], b[0]), min(a[3], b[3]) - max(a[1], b[1]))
+                if inter[0] > 0 and inter[1] > 0 and inter[0] * inter[1] > frac * min(area(a), area(b)):
+                    boxes = [x for k, x in enumerate(boxes) if k not in (i, j)] + [union(a, b)]
+                    changed = True
+                    break
+            if changed:
+                break
+    return boxes
+
+
+def reading_order(boxes: list[Box]) -> list[int]:
+    """Indices of ``boxes`` in reading order: rows top to bottom, then left to right.
+
+    A box joins the current row when its top lies above the middle of the row's first box,
+    so slightly staggered panels of one row stay together.
+    """
+    order = sorted(range(len(boxes)), key=lambda i: (boxes[i][1], boxes[i][0]))
+    rows: list[list[int]] = []
+    limit = -1.0
+    for i in order:
+        b = boxes[i]
+        if rows and b[1] < limit:
+            rows[-1].append(i)
+        else:
+            rows.append([i])
+            limit = b[1] + 0.5 * (b[3] - b[1])
+    return [i for row in rows for i in sorted(row, key=lambda k: boxes[k][0])]
