@@ -14,6 +14,7 @@ from curate.markers import patch_box, position_name
 from curate.records import Figure, Region, child_id
 from curate.runtime.stage import PartInput, Resources, Stage, StageContext
 
+
 class RegionsStage(Stage):
     name = "regions"
     primary = "figures"
