@@ -74,7 +74,7 @@ class SourceItem(Record):
 
 
 class Document(Record):
-    """A paper (or, for folder input, the JSONL file a caption line came from)."""
+    """A paper; for folder input, one JSONL line (an image with its caption) is its own document."""
 
     source_kind: SourceKind
     source_path: str
