@@ -27,6 +27,7 @@ stages: $(VENV)/.core
 	$(PY) -m curate.cli sample sample_corpus
 	$(PY) -m curate.cli run manifests/sample.yaml
 	$(PY) -m curate.cli status runs/sample
+	$(PY) -m curate.cli inspect runs/sample
 
 lint: $(VENV)/.dev
 	$(PY) -m ruff check .

@@ -92,6 +92,16 @@ def status(run_dir: Path = typer.Argument(..., exists=True, file_okay=False)) ->
 
 
 @app.command()
+def inspect(run_dir: Path = typer.Argument(..., exists=True, file_okay=False),
+            max_figures: int = typer.Option(200, help="figures shown in the gallery")) -> None:
+    """Write the run's HTML report (report/index.html): funnel, quarantine, figures with overlays."""
+    from curate.report.html import write_report
+
+    out = write_report(run_dir, [s.name for s in _pipeline()], max_figures=max_figures)
+    console.print(f"report: {out}")
+
+
+@app.command()
 def sample(out_dir: Path = typer.Argument(Path("sample_corpus")), seed: int = typer.Option(0)) -> None:
     """Generate the bundled sample corpus (PMC-style packages, PDFs, an image folder) with ground truth."""
     from curate.sample.generate import generate_sample

@@ -1,0 +1,1 @@
+"""Static HTML report of a run: funnel, figures with their panels, markers and regions."""
