@@ -28,7 +28,7 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 SourceKind = Literal["jats", "pdf", "folder"]
 Level = Literal["figure", "panel", "patch"]
 MarkerKind = Literal["arrow", "arrowhead", "asterisk", "box", "circle"]
-RegionSource = Literal["marker", "zoom", "grounding", "sam", "joint"]
+RegionSource = Literal["marker", "zoom", "grounding", "sam", "marker+sam", "grounding+sam"]
 
 
 def safe_token(text: str, max_len: int = 80) -> str:

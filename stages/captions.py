@@ -1,14 +1,21 @@
-"""captions: four texts per figure, panel and region, mined from the paper's own words.
+"""captions: four texts per figure, panel and region.
 
 Reads ``figures`` (items), ``panels`` and ``regions``. Writes ``texts``: one row per figure,
-per panel of a compound figure, and per region. A panel's region text comes from its
-highest-scoring region; a panel without one gets ``No Finding``.
+per panel of a compound figure, and per region.
+
+- ``captions.backend: textmined`` (default, CPU): mined from the paper's own words. A
+  panel's region text comes from its highest-scoring region; without one, ``No Finding``.
+- ``captions.backend: vllm``: each image goes to a VLM behind an OpenAI-compatible server
+  with the paper's words as context; answers are validated, cached under ``cache/captions``
+  and carry prompt hash, model id and sampling. A target whose answer fails is quarantined
+  under its own id (the figure's other texts go on); it never becomes an empty string.
 """
 
 from __future__ import annotations
 
 from curate.captions.textmined import mine_texts
-from curate.records import Figure, Texts
+from curate.images import crop_xyxy, decode_rgb, encode_jpeg
+from curate.records import Figure, Quarantine, Texts
 from curate.runtime.stage import PartInput, Resources, Stage, StageContext
 
 
@@ -25,7 +32,16 @@ class CaptionsStage(Stage):
     config_sections = ("captions",)
     resources = Resources(cpus=1)
 
+    def setup(self) -> None:
+        self.captioner = None
+        if self.config.captions.backend == "vllm":
+            from curate.captions.backend import VlmCaptioner
+
+            self.captioner = VlmCaptioner(self.config.captions.vllm, self.config.run_dir / "cache" / "captions")
+
     def process_item(self, figure: Figure, inp: PartInput, ctx: StageContext) -> dict:
+        if self.captioner is not None:
+            return self._vlm_texts(figure, inp, ctx)
         panels = inp.rows("panels", figure.id)
         regions = inp.rows("regions", figure.id)
         own_fig = figure.caption_title or figure.caption
@@ -43,3 +59,31 @@ class CaptionsStage(Stage):
                                    phrase=region.phrase, position=region.position)
                 rows.append(_texts(region.id, figure.id, "patch", mined))
         return {"texts": rows}
+
+    def _vlm_texts(self, figure: Figure, inp: PartInput, ctx: StageContext) -> dict:
+        from curate.captions.backend import CaptionRequest
+
+        data = ctx.blobs.get(figure.image_sha256)
+        rgb = decode_rgb(data)
+        requests = [CaptionRequest(figure.id, "figure", encode_jpeg(rgb),
+                                   {"subcaption": figure.caption, "mentions": figure.mentions})]
+        for panel in inp.rows("panels", figure.id):
+            crop = crop_xyxy(rgb, panel.bbox_xyxy)
+            if not panel.is_whole_figure:
+                requests.append(CaptionRequest(panel.id, "panel", encode_jpeg(crop), {
+                    "label": panel.label or "", "subcaption": panel.subcaption, "preamble": panel.preamble,
+                    "mentions": panel.mentions}))
+            for region in (r for r in inp.rows("regions", figure.id) if r.panel_id == panel.id):
+                requests.append(CaptionRequest(region.id, "patch",
+                                               encode_jpeg(crop_xyxy(crop, region.bbox_xyxy_panel)),
+                                               {"subcaption": panel.subcaption, "marker_phrases": [region.phrase],
+                                                "position": region.position}))
+        rows, quarantine = [], []
+        for outcome in self.captioner.caption(requests):
+            if outcome.ok:
+                rows.append(outcome.to_record(f"{outcome.target_id}_t", figure_id=figure.id))
+            else:
+                quarantine.append(Quarantine(stage=self.name, item_id=outcome.target_id,
+                                             error_class=outcome.error_class, message=outcome.message,
+                                             part=inp.part))
+        return {"texts": rows, "quarantine": quarantine}

@@ -88,3 +88,51 @@ def gaps(mask: np.ndarray, box: Box, axis: int, min_gap: int, noise: int = 0) ->
             continue
         out.append((offset + start, offset + stop))
     return out
+
+
+def frame_depth(rgb: np.ndarray, bg: np.ndarray, tol: int = 40, frac: float = 0.9) -> Box:
+    """Inner box left after peeling border lines that are mostly ``bg`` coloured (a frame), at most 5 % a side."""
+    near = np.abs(rgb.astype(np.int16) - bg.astype(np.int16)).max(axis=2) <= tol
+    h, w = near.shape
+
+    def peel(fill: np.ndarray, cap: int) -> int:
+        k = 0
+        while k < min(cap, fill.size) and fill[k] >= frac:
+            k += 1
+        return k
+
+    rows, cols = near.mean(axis=1), near.mean(axis=0)
+    cap_y, cap_x = max(1, h // 20), max(1, w // 20)
+    return (peel(cols, cap_x), peel(rows, cap_y), w - peel(cols[::-1], cap_x), h - peel(rows[::-1], cap_y))
+
+
+def gutter_colour(rgb: np.ndarray, bg: np.ndarray, tol: int = 40) -> np.ndarray | None:
+    """Colour of gutter lines inside the frame when it is not ``bg`` (uint8 RGB), else None.
+
+    Framed figures (a black border with white gutters between dark images) separate panels by
+    lines of a colour other than the border's. A gutter is a run of full-length flat lines
+    (98 % of pixels within 16 of the line's median colour) with a sharp edge on both sides:
+    most pixels of the lines just outside it differ from its colour by more than ``tol``.
+    """
+    x1, y1, x2, y2 = frame_depth(rgb, bg, tol)
+    inner = rgb[y1:y2, x1:x2].astype(np.int16)
+    if inner.shape[0] < 20 or inner.shape[1] < 20:
+        return None
+    found = []
+    for axis in (0, 1):  # axis 0: columns (vertical gutters); 1: rows
+        lines = inner if axis == 0 else inner.transpose(1, 0, 2)  # lines[:, k] is line k
+        med = np.median(lines, axis=0)
+        flat = (np.abs(lines - med[None]).max(axis=2) <= 16).mean(axis=0) >= 0.98
+        for start, stop in runs(flat):
+            if start == 0 or stop == flat.size:
+                continue
+            colour = np.median(med[start:stop], axis=0)
+            edge = [np.abs(lines[:, k] - colour).max(axis=1) > tol for k in (start - 1, stop)]
+            if min(e.mean() for e in edge) >= 0.5:
+                found.append(colour)
+    if not found:
+        return None
+    colour = np.median(np.array(found), axis=0)
+    if np.abs(colour - bg.astype(np.int16)).max() <= tol:
+        return None
+    return colour.astype(np.uint8)

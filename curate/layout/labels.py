@@ -188,8 +188,8 @@ def consistent_labels(glyphs: list[Glyph], expected: list[str] | None) -> list[G
     """The largest set of glyphs of one size naming distinct labels (one glyph per label)."""
     best: list[Glyph] = []
     for ref in glyphs:
-        h = ref.box[3] - ref.box[1]
-        same = [g for g in glyphs if 0.75 * h <= g.box[3] - g.box[1] <= 1.33 * h and g.score >= 0.5]
+        h = letter_height(ref)
+        same = [g for g in glyphs if 0.75 * h <= letter_height(g) <= 1.33 * h and g.score >= 0.5]
         if not expected:
             case = ref.text[0].isupper()
             same = [g for g in same if g.text[0].isupper() == case]
@@ -205,6 +205,16 @@ def consistent_labels(glyphs: list[Glyph], expected: list[str] | None) -> list[G
         if len(picked) > len(best) or (len(picked) == len(best) and h > _height(best)):
             best = picked
     return best
+
+
+_X_HEIGHT = set("acemnorsuvwxz")
+
+
+def letter_height(glyph: Glyph) -> float:
+    """Glyph height in px scaled to cap height: a lower-case letter without ascender or
+    descender (``a``, ``c``) is about 0.72 of the height of ``b`` or ``d`` in the same font."""
+    h = glyph.box[3] - glyph.box[1]
+    return h / 0.72 if glyph.text[:1] in _X_HEIGHT else float(h)
 
 
 def _alignment(glyphs: list[Glyph]) -> list[int]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from curate.layout.gutters import Box, background_colour, ink_mask, remove_rules
+from curate.layout.gutters import Box, background_colour, frame_depth, gutter_colour, ink_mask, remove_rules
 from curate.layout.xycut import merge_small, reading_order, xy_cut
 
 GAP_FRACTIONS = (0.003, 0.006, 0.01, 0.016, 0.025)
@@ -89,8 +89,8 @@ def split_panels(
     gutters gives one panel covering its content.
     """
     fig_h, fig_w = rgb.shape[:2]
-    bg = background_colour(rgb)
-    mask = remove_rules(ink_mask(rgb, bg))
+    bg, ink = page_ink(rgb)
+    mask = remove_rules(ink)
     if not mask.any():
         return [PanelBox((0, 0, fig_w, fig_h), confidence=0.0)]
     if ocr:
@@ -100,7 +100,23 @@ def split_panels(
     else:
         chosen = _pick(candidates(mask), expected_labels)
         panels = finish(chosen.boxes, expected_labels, agree=_agreement(chosen, expected_labels))
-    return add_insets(rgb, ink_mask(rgb, bg), panels)
+    return add_insets(rgb, ink, panels)
+
+
+def page_ink(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(gutter colour, ink mask): the border colour, or for a framed figure whose border colour
+    covers almost nothing inside, the colour of its uniform gutter lines (frame cleared)."""
+    bg = background_colour(rgb)
+    ink = ink_mask(rgb, bg)
+    x1, y1, x2, y2 = frame_depth(rgb, bg)
+    if ink[y1:y2, x1:x2].mean() < 0.95:
+        return bg, ink
+    alt = gutter_colour(rgb, bg)
+    if alt is None:
+        return bg, ink
+    framed = np.zeros_like(ink)
+    framed[y1:y2, x1:x2] = ink_mask(rgb[y1:y2, x1:x2], alt)
+    return alt, framed
 
 
 def add_insets(rgb: np.ndarray, ink: np.ndarray, panels: list[PanelBox]) -> list[PanelBox]:

@@ -1,10 +1,13 @@
 """Find drawn markers (arrows, arrowheads, asterisks, boxes, circles) in one panel image.
 
 Pipeline (OpenCV, CPU): one binary mask per candidate colour — saturated hues by HSV range,
-white and black by contrast with the local background (top-hat / black-hat) — then connected
-components, size and text-line filters, and the shape tests of ``shapes``. Closed outlines
-(boxes, circles) come from a morphologically closed copy of each mask so dashed outlines
-join. All coordinates are panel pixels (x right, y down); boxes are half-open xyxy.
+white and black by contrast with the local background (top-hat / black-hat; white grown by
+hysteresis so faint shafts stay attached) — then connected components, size, text-line and
+context filters (``context``), the shape tests of ``shapes`` and the calibration of
+``calibrate`` (colour priors, optional caption guidance, report threshold, per-panel cap).
+Closed outlines (boxes, circles) come from a morphologically closed copy of each mask so
+dashed outlines join. All coordinates are panel pixels (x right, y down); boxes are
+half-open xyxy.
 """
 
 from __future__ import annotations
@@ -14,12 +17,15 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from curate.markers.calibrate import Expected, finalise
 from curate.markers.colours import SATURATED, hue_mask, name_of_pixels
+from curate.markers.context import context_ok, isolated, light_surround, outlines_content, pure_ink, text_like
 from curate.markers.shapes import arrow_score, ring_shape, star_score, triangle_score
 
 KINDS = ("arrow", "arrowhead", "asterisk", "box", "circle")
 MIN_CONFIDENCE = 0.45
 MIN_CLEAR = 0.7
+ARROW_OVER_HEAD = 0.55
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,16 @@ def _odd(n: float) -> int:
     return n if n % 2 else n + 1
 
 
+def _hysteresis(strong: np.ndarray, weak: np.ndarray) -> np.ndarray:
+    """Components of ``weak`` that contain a ``strong`` pixel (thin, faint shafts of light
+    arrows on fluorescence drop out of the strict mask and would split the glyph)."""
+    n, labels = cv2.connectedComponents(weak | strong, connectivity=8)
+    keep = np.zeros(n, bool)
+    keep[np.unique(labels[strong > 0])] = True
+    keep[0] = False
+    return keep[labels].astype(np.uint8) * 255
+
+
 def colour_masks(rgb: np.ndarray) -> dict[str, np.ndarray]:
     """uint8 0/255 masks per colour name: saturated hues, plus white/black by local contrast."""
     hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)
@@ -59,31 +75,15 @@ def colour_masks(rgb: np.ndarray) -> dict[str, np.ndarray]:
     loose = {name: hue_mask(hsv, name, 45, 50) for name in SATURATED}
     tophat = cv2.morphologyEx(gray, cv2.MORPH_TOPHAT, kernel)
     blackhat = cv2.morphologyEx(gray, cv2.MORPH_BLACKHAT, kernel)
-    masks["white"] = ((sat < 70) & (val > 165) & (tophat > 45)).astype(np.uint8) * 255
+    strict_white = ((sat < 70) & (val > 165) & (tophat > 45)).astype(np.uint8) * 255
+    mid_white = ((sat < 90) & (val > 140) & (tophat > 30)).astype(np.uint8) * 255
+    masks["white"] = _hysteresis(strict_white, mid_white)
     masks["black"] = ((val < 80) & (blackhat > 70)).astype(np.uint8) * 255
-    loose["white"] = ((sat < 100) & (val > 125)).astype(np.uint8) * 255
-    loose["black"] = (val < 125).astype(np.uint8) * 255
+    # Loose masks are relative to the local background too, so that a dark marker on a dark
+    # image (or a light one on a light image) still has a clear ring around it.
+    loose["white"] = ((sat < 100) & (val > 125) & (tophat > 20)).astype(np.uint8) * 255
+    loose["black"] = ((val < 125) & (blackhat > 25)).astype(np.uint8) * 255
     return masks, loose
-
-
-def isolated(comp: np.ndarray, loose: np.ndarray, x: int, y: int) -> float:
-    """Fraction of a 2-px ring around the component (1 px away) that is NOT in the loose mask.
-
-    Drawn markers have sharp edges against a different background, so the ring is clear;
-    bright or dark image structures fade out and fill the ring.
-    """
-    h, w = comp.shape
-    x0, y0 = max(0, x - 4), max(0, y - 4)
-    x1, y1 = min(loose.shape[1], x + w + 4), min(loose.shape[0], y + h + 4)
-    c = np.zeros((y1 - y0, x1 - x0), np.uint8)
-    c[y - y0 : y - y0 + h, x - x0 : x - x0 + w] = comp
-    k = np.ones((3, 3), np.uint8)
-    near = cv2.dilate(c, k, iterations=1)
-    far = cv2.dilate(c, k, iterations=3)
-    ring = (far > 0) & (near == 0)
-    if not ring.any():
-        return 0.0
-    return float(1.0 - (loose[y0:y1, x0:x1][ring] > 0).mean())
 
 
 def _is_scale_bar(w: int, h: int, area: int, panel_wh: tuple[int, int]) -> bool:
@@ -92,18 +92,6 @@ def _is_scale_bar(w: int, h: int, area: int, panel_wh: tuple[int, int]) -> bool:
     return (
         h <= max(6, 0.025 * ph) and w >= 4 * h and w >= 8 and area >= 0.75 * w * h and w <= 0.6 * pw
     )
-
-
-def _text_like(stats: np.ndarray, i: int, idx: np.ndarray) -> int:
-    """Number of same-height neighbours of component ``i`` on its line (glyphs of a word)."""
-    x, y, w, h = stats[i, :4]
-    xs, ys, ws, hs = (stats[idx, j] for j in range(4))
-    same_h = np.abs(hs - h) <= 0.35 * np.maximum(hs, h)
-    overlap = np.minimum(ys + hs, y + h) - np.maximum(ys, y)
-    on_line = overlap >= 0.6 * np.minimum(hs, h)
-    gap = np.maximum(xs - (x + w), x - (xs + ws))
-    near = gap <= 0.9 * h
-    return int(np.sum(same_h & on_line & near & (idx != i)))
 
 
 def _solid_candidates(mask, loose, colour: str, rgb: np.ndarray, scan: MarkerScan) -> list[DetectedMarker]:
@@ -126,18 +114,19 @@ def _solid_candidates(mask, loose, colour: str, rgb: np.ndarray, scan: MarkerSca
             continue
         comp = labels[y : y + h, x : x + w] == i
         clear = isolated(comp.astype(np.uint8), loose, x, y)
-        if clear < MIN_CLEAR or (colour == "white" and _light_surround(rgb, comp, x, y)):
+        if clear < MIN_CLEAR or (colour == "white" and light_surround(rgb, comp, x, y)):
             continue
         det = _classify_solid(comp, x, y, a)
         if det is None:
             continue
-        kind, score, tip, direction = det
-        if kind == "arrowhead" and max(w, h) < 12 or not _pure(rgb[y : y + h, x : x + w][comp], colour):
+        kind, score, tip, direction, apex = det
+        if kind == "arrowhead" and max(w, h) < 12 or not pure_ink(rgb[y : y + h, x : x + w][comp], colour):
             continue
-        neighbours = _text_like(stats, i, small)
+        # Glyph neighbours in the same colour mask (small components: letters of a word).
+        neighbours = text_like((x, y, w, h), stats[small, :4])
         if neighbours >= 2 or (neighbours == 1 and score < 0.8):
             continue
-        if colour == "black" and not _black_ok(kind, score, rgb, (x, y, x + w, y + h)):
+        if not context_ok(kind, colour, rgb, (x, y, x + w, y + h), apex):
             continue
         name = colour
         if colour == "other":
@@ -146,57 +135,39 @@ def _solid_candidates(mask, loose, colour: str, rgb: np.ndarray, scan: MarkerSca
     return out
 
 
-def _pure(pixels: np.ndarray, colour: str) -> bool:
-    """Drawn marker ink is a flat, strong colour: median near white / black / full saturation."""
-    hsv = cv2.cvtColor(pixels.reshape(-1, 1, 3), cv2.COLOR_RGB2HSV).reshape(-1, 3)
-    s, v = float(np.median(hsv[:, 1])), float(np.median(hsv[:, 2]))
-    if colour == "white":
-        return v >= 190
-    if colour == "black":
-        return v <= 80
-    return s >= 110 and v >= 110
-
-
-def _light_surround(rgb: np.ndarray, comp: np.ndarray, x: int, y: int) -> bool:
-    """A white glyph needs a darker background: on a light page it is a gap between strokes."""
-    h, w = comp.shape
-    box = rgb[max(0, y - 3) : y + h + 3, max(0, x - 3) : x + w + 3]
-    inner = np.zeros(box.shape[:2], bool)
-    oy, ox = y - max(0, y - 3), x - max(0, x - 3)
-    inner[oy : oy + h, ox : ox + w] = comp
-    ring = box[~inner].min(axis=1)
-    return ring.size > 0 and float((ring > 200).mean()) > 0.25
-
-
-def _black_ok(kind: str, score: float, rgb: np.ndarray, box) -> bool:
-    """Black glyphs on a light page are mostly text, data symbols and significance stars:
-    there only confident pointers count; on a darker image any kind may."""
-    x1, y1, x2, y2 = box
-    around = rgb[max(0, y1 - 3) : y2 + 3, max(0, x1 - 3) : x2 + 3]
-    if float(around.mean()) < 150:
-        return True
-    return kind in ("arrow", "arrowhead", "box") and score >= 0.75
-
-
 def _classify_solid(comp: np.ndarray, x0: int, y0: int, area: int):
     """Best of arrow / arrowhead / asterisk for one component crop; ``None`` if none fits."""
     ys, xs = np.nonzero(comp)
     contours, _ = cv2.findContours(comp.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
     contour = max(contours, key=cv2.contourArea) + np.array([x0, y0])
-    tri, tri_tip, tri_dir = triangle_score(contour, float(area))
+    tri, tri_tip, tri_dir, apex = triangle_score(contour, float(area))
     arr, arr_tip, arr_dir = arrow_score(xs + x0, ys + y0)
     star = star_score(contour, float(area))
     best = max((tri, "arrowhead"), (arr, "arrow"), (star, "asterisk"))
+    # A clear shaft behind the head makes it an arrow even when the whole glyph is also
+    # nearly triangular (short, thick shafts); a bare triangle never has a shaft profile.
+    if arr >= ARROW_OVER_HEAD and best[1] == "arrowhead":
+        best = (arr, "arrow")
     if best[0] < MIN_CONFIDENCE:
         return None
     if best[1] == "arrowhead":
-        return "arrowhead", tri, tri_tip, tri_dir
+        return "arrowhead", tri, tri_tip, tri_dir, apex
     if best[1] == "arrow":
-        return "arrow", arr, arr_tip, arr_dir
-    return "asterisk", star, None, None
+        return "arrow", arr, arr_tip, arr_dir, 0.0
+    return "asterisk", star, None, None, 0.0
 
 
-def _ring_candidates(mask: np.ndarray, colour: str, rgb: np.ndarray, close_px: int) -> list[DetectedMarker]:
+def _outline_pixels(mask: np.ndarray, outer: np.ndarray, hole: np.ndarray, x: int, y: int, w: int, h: int) -> np.ndarray:
+    """uint8 crop (``h x w`` at ``x, y``) of the mask pixels between an outline and its hole."""
+    shift = np.array([x, y])
+    band = np.zeros((h, w), np.uint8)
+    cv2.drawContours(band, [outer - shift], -1, 1, -1)
+    if hole is not None:
+        cv2.drawContours(band, [hole - shift], -1, 0, -1)
+    return band & (mask[y : y + h, x : x + w] > 0).astype(np.uint8)
+
+
+def _ring_candidates(mask: np.ndarray, loose: np.ndarray, colour: str, rgb: np.ndarray, close_px: int) -> list[DetectedMarker]:
     """Boxes and circles: closed outlines (dashes joined by closing) with an enclosed hole."""
     ph, pw = mask.shape
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (close_px, close_px))
@@ -213,14 +184,19 @@ def _ring_candidates(mask: np.ndarray, colour: str, rgb: np.ndarray, close_px: i
         # Frames of the whole image and tiny specks are not markers.
         if min(w, h) < 7 or (w > 0.8 * pw and h > 0.8 * ph) or w * h > 0.5 * pw * ph:
             continue
-        hole, j = 0.0, hier[i][2]
+        hole, j, hole_c = 0.0, hier[i][2], None
         while j != -1:
-            hole = max(hole, cv2.contourArea(contours[j]))
+            if cv2.contourArea(contours[j]) > hole:
+                hole, hole_c = cv2.contourArea(contours[j]), contours[j]
             j = hier[j][0]
         kind, score = ring_shape(c, hole)
-        if kind is None or score < MIN_CONFIDENCE:
+        if kind is None or score < MIN_CONFIDENCE or not outlines_content(rgb, c, hole_c):
             continue
-        if colour == "black" and not _black_ok(kind, score, rgb, (x, y, x + w, y + h)):
+        # Drawn outlines stand out from what lies on either side of them; iso-intensity rings
+        # of pseudo-coloured (LUT) images fade into pixels of the same hue.
+        if isolated(_outline_pixels(mask, c, hole_c, x, y, w, h), loose, x, y) < MIN_CLEAR:
+            continue
+        if not context_ok(kind, colour, rgb, (x, y, x + w, y + h)):
             continue
         name = colour
         if colour == "other":
@@ -268,8 +244,13 @@ def _suppress(markers: list[DetectedMarker]) -> list[DetectedMarker]:
     return kept
 
 
-def detect_markers(rgb_panel: np.ndarray) -> MarkerScan:
-    """Markers and scale bars in an ``H x W x 3`` uint8 RGB panel."""
+def detect_markers(rgb_panel: np.ndarray, expected: Expected | None = None) -> MarkerScan:
+    """Markers and scale bars in an ``H x W x 3`` uint8 RGB panel.
+
+    ``expected`` (optional) lists the ``(kind, colour or None)`` pairs that the caption's marker
+    phrases name; those are reported from a lower confidence and the others are damped. An
+    empty list means the caption names no marker. ``None`` (default) is the unguided detector.
+    """
     scan = MarkerScan()
     if rgb_panel.ndim != 3 or min(rgb_panel.shape[:2]) < 8:
         return scan
@@ -281,6 +262,7 @@ def detect_markers(rgb_panel: np.ndarray) -> MarkerScan:
             continue
         found.extend(_solid_candidates(mask, loose[colour], colour, rgb, scan))
         for close_px in (3, 9):
-            found.extend(_ring_candidates(mask, colour, rgb, close_px))
-    scan.markers = sorted(_suppress(found), key=lambda d: (d.bbox_xyxy[1], d.bbox_xyxy[0]))
+            found.extend(_ring_candidates(mask, loose[colour], colour, rgb, close_px))
+    kept = finalise(_suppress(found), expected)
+    scan.markers = sorted(kept, key=lambda d: (d.bbox_xyxy[1], d.bbox_xyxy[0]))
     return scan

@@ -23,53 +23,137 @@ def principal_axes(xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return mean, major, np.array([-major[1], major[0]])
 
 
-def width_profile(t: np.ndarray, s: np.ndarray, nbins: int) -> np.ndarray:
-    """Extent across the axis (px) in ``nbins`` equal slices along it."""
+def slice_extents(t: np.ndarray, s: np.ndarray, nbins: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per-slice (min, max) of ``s`` in ``nbins`` equal slices of ``t``; empty slices are NaN."""
     lo, hi = t.min(), t.max()
     idx = np.clip(((t - lo) / max(hi - lo, 1e-6) * nbins).astype(int), 0, nbins - 1)
     smax = np.full(nbins, -np.inf)
     smin = np.full(nbins, np.inf)
     np.maximum.at(smax, idx, s)
     np.minimum.at(smin, idx, s)
-    width = smax - smin + 1.0
-    width[~np.isfinite(width)] = 0.0
-    return width
+    empty = ~np.isfinite(smax)
+    smin[empty], smax[empty] = np.nan, np.nan
+    return smin, smax
+
+
+def width_profile(t: np.ndarray, s: np.ndarray, nbins: int) -> np.ndarray:
+    """Extent across the axis (px) in ``nbins`` equal slices along it (0 for empty slices)."""
+    smin, smax = slice_extents(t, s, nbins)
+    return np.nan_to_num(smax - smin + 1.0, nan=0.0)
+
+
+# Head / shaft width ratio below which a "head" is more likely a serif, a bend or a blob
+# (drawn heads are 2-4x the shaft; JPEG chroma smear widens thin coloured shafts).
+MIN_HEAD_RATIO = 1.7
+
+
+def _arrow_profile_score(smin: np.ndarray, smax: np.ndarray) -> float:
+    """Score 0..1 of a slice profile (head at the end) as shaft + symmetric tapering head."""
+    w, centre = smax - smin + 1.0, (smax + smin) / 2
+    nb = len(w)
+    k = int(np.argmax(w))
+    head_w = float(w[k])
+    if k == nb - 1 or k < nb // 3:
+        return 0.0
+    # The slice just before the widest one may hold the back of the head: not shaft.
+    shaft = w[: max(2, min(k - 1, nb * 2 // 5))]
+    shaft_c = centre[: len(shaft)]
+    shaft_w = float(np.median(shaft))
+    # The tip slice of a small arrow is coarse: it may be up to 1.5 px wider than the shaft.
+    if head_w < MIN_HEAD_RATIO * max(shaft_w, 1.0) or float(w[-1]) > max(0.5 * head_w, shaft_w + 1.5):
+        return 0.0
+    # Head tapers steadily from its widest slice to the tip: no re-widening (a "4", a "t").
+    head = w[k:]
+    if np.any(np.diff(head) > 0.2 * head_w + 1.0):
+        return 0.0
+    # A head narrows all the way to its tip: a stem of shaft width that runs on past a
+    # crossbar (two level slices before the last) is a "t" or a "+", not a head.
+    thin = head <= 1.2 * shaft_w + 0.5
+    level = np.abs(np.diff(head)) <= 1.0
+    if np.any(thin[:-2] & thin[1:-1] & level[:-1]):
+        return 0.0
+    # Shaft straight and even, head centred on the shaft line (one-sided flags of "1", "P" fail).
+    line = float(np.median(shaft_c))
+    bend = float(np.max(np.abs(shaft_c - line)))
+    off = float(np.max(np.abs(centre[k:] - line)))
+    if bend > max(1.5, 0.6 * shaft_w) or off > 0.25 * head_w + 1.0:
+        return 0.0
+    # Both barbs stick out beyond the shaft (a "1" or a "4" has a flag on one side only).
+    n = len(shaft)
+    ext_hi = float(smax[k] - np.median(smax[:n]))
+    ext_lo = float(np.median(smin[:n]) - smin[k])
+    if min(ext_hi, ext_lo) < 0.4 * max(ext_hi, ext_lo):
+        return 0.0
+    evenness = 1.0 - min(1.0, float(np.std(shaft)) / (shaft_w + 1e-6))
+    half = len(shaft) // 2
+    # A shaft keeps its width; one that widens steadily towards the head is a diamond or a blob.
+    widening = float(np.mean(shaft[half:])) / max(float(np.mean(shaft[:half])), 1.0)
+    if evenness < 0.65 or widening > 1.6:
+        return 0.0
+    symmetry = 1.0 - off / (0.25 * head_w + 1.0)
+    ratio = min(1.0, (head_w / max(shaft_w, 1.0) - 1.0) / 2.0)
+    taper = 1.0 - float(w[-1]) / head_w
+    return float(np.clip(0.35 * ratio + 0.25 * taper + 0.2 * evenness + 0.2 * symmetry, 0, 1))
+
+
+def _head_fill(t: np.ndarray, s: np.ndarray, w: np.ndarray) -> tuple[float, float]:
+    """(ink / convex-hull area of the head, linearity of its taper) for a profile with the head at the end."""
+    nb = len(w)
+    k = int(np.argmax(w))
+    lo, hi = float(t.min()), float(t.max())
+    t_k = lo + (hi - lo) * k / nb
+    sel = t >= t_k
+    pts = np.stack([t[sel], s[sel]], 1).astype(np.float32)
+    if len(pts) < 3:
+        return 0.0, 0.0
+    hull = cv2.convexHull(pts)
+    # Pixel centres span one pixel less than the ink: add half a pixel of perimeter.
+    hull_area = cv2.contourArea(hull) + 0.5 * cv2.arcLength(hull, True) + 1.0
+    fill = min(1.0, float(sel.sum()) / hull_area)
+    head = w[k:]
+    ideal = np.linspace(head[0], min(head[0], max(1.0, head[-1])), len(head))
+    linear = 1.0 - float(np.mean(np.abs(head - ideal))) / max(head[0], 1.0) * 3.0
+    return fill, max(0.0, linear)
 
 
 def arrow_score(xs: np.ndarray, ys: np.ndarray) -> tuple[float, tuple[int, int] | None, float | None]:
-    """Score of "shaft with a triangular head", the tip pixel and the pointing direction.
+    """Score of "straight shaft with a symmetric triangular head", the tip pixel and the direction.
 
-    The head is the wide end of the width profile along the major axis; it must taper to the
-    tip (unlike a "T" or a "Y", whose widest slice is the very end) and stand out from a
-    thinner shaft on the other side.
+    The head is the wide end of the width profile along the major axis: at least
+    ``MIN_HEAD_RATIO`` times the shaft width, tapering to the tip (unlike a "T" or a "Y") and
+    centred on the shaft line (unlike the flag of a "1" or the bowl of a "P").
     """
     mean, major, minor = principal_axes(xs, ys)
     pts = np.stack([xs, ys], 1) - mean
     t, s = pts @ major, pts @ minor
     length = t.max() - t.min() + 1
-    nb = int(np.clip(length / 2, 6, 14))
-    w = width_profile(t, s, nb)
-    if length < 7 or w.max() < 2:
+    if length < 7:
+        return 0.0, None, None
+    nb = int(np.clip(length / 2, 6, 16))
+    smin, smax = slice_extents(t, s, nb)
+    if np.isnan(smin).any():
+        return 0.0, None, None
+    w, centre = smax - smin + 1.0, (smax + smin) / 2
+    if w.max() < 3:
         return 0.0, None, None
     # Orient so that the head (wider half) is at the end of the profile.
     if w[: nb // 2].sum() > w[nb - nb // 2 :].sum():
-        w, t, major = w[::-1], -t, -major
-    head_w = w.max()
-    k = int(np.argmax(w))
-    shaft = w[: max(2, nb * 2 // 5)]
-    shaft_w = float(np.median(shaft))
-    tip_w = w[-1]
-    if k == nb - 1 or head_w < 1.5 * shaft_w or tip_w > 0.75 * head_w:
+        smin, smax = -smax[::-1], -smin[::-1]
+        w, centre, t, s, major = w[::-1], -centre[::-1], -t, -s, -major
+    if 0.35 * length < float(np.median(w[: max(2, nb * 2 // 5)])):
+        return 0.0, None, None  # a blob, not a shaft
+    score = _arrow_profile_score(smin, smax)
+    if score <= 0:
         return 0.0, None, None
-    if length / head_w < 1.2 or k < nb // 3:
+    head_w = float(w.max())
+    fill, linear = _head_fill(t, s, w)
+    # A drawn head is a filled triangle whose width falls linearly to the tip; the "heads" of
+    # glyphs ("4", "N", "h") are hollow and those of crosses ("t", "+") stop abruptly.
+    if fill < 0.7 or linear < 0.6:
         return 0.0, None, None
-    # The shaft should be fairly even: a big spread means a blob, not a line.
-    evenness = 1.0 - min(1.0, float(np.std(shaft)) / (shaft_w + 1e-6))
-    taper = 1.0 - tip_w / head_w
-    ratio = min(1.0, (head_w / max(shaft_w, 1.0) - 1.0) / 1.5)
-    score = float(np.clip(0.4 * ratio + 0.3 * taper + 0.3 * evenness, 0, 1))
+    score *= 0.6 + 0.4 * min(fill, linear)
     # Tip: the pixel farthest along the axis among those near the centre line.
-    near = np.abs(s) <= max(1.5, 0.35 * head_w)
+    near = np.abs(s - float(np.median(centre))) <= max(1.5, 0.35 * head_w)
     cand = np.where(near)[0] if near.any() else np.arange(len(t))
     j = cand[int(np.argmax(t[cand]))]
     tip = (int(xs[j]), int(ys[j]))
@@ -77,23 +161,25 @@ def arrow_score(xs: np.ndarray, ys: np.ndarray) -> tuple[float, tuple[int, int] 
     return score, tip, direction
 
 
-def triangle_score(contour: np.ndarray, area: float) -> tuple[float, tuple[int, int] | None, float | None]:
-    """Score of a solid triangle, its apex (smallest-angle vertex) and direction centroid→apex."""
+def triangle_score(contour: np.ndarray, area: float) -> tuple[float, tuple[int, int] | None, float | None, float]:
+    """Score of a solid triangle, its apex (smallest-angle vertex), direction centroid→apex and apex angle (deg)."""
     if area < 8 or len(contour) < 3:
-        return 0.0, None, None
+        return 0.0, None, None, 180.0
     hull = cv2.convexHull(contour)
     hull_area = max(cv2.contourArea(hull), 1.0)
     solidity = area / hull_area
     ok, tri = cv2.minEnclosingTriangle(contour.astype(np.float32))
+    if tri is None:  # degenerate (collinear) contour
+        return 0.0, None, None, 180.0
     tri = tri.reshape(3, 2)
     tri_area = abs(cv2.contourArea(tri))
     if tri_area <= 0:
-        return 0.0, None, None
+        return 0.0, None, None, 180.0
     fill = hull_area / tri_area
     (_, (rw, rh), _) = cv2.minAreaRect(contour)
     rect_fill = hull_area / max(rw * rh, 1.0)
-    if solidity < 0.8 or fill < 0.72 or rect_fill > 0.75:
-        return 0.0, None, None
+    if solidity < 0.9 or fill < 0.8 or rect_fill > 0.75:
+        return 0.0, None, None, 180.0
     angles = []
     for i in range(3):
         a, b, c = tri[i], tri[(i + 1) % 3], tri[(i + 2) % 3]
@@ -101,6 +187,11 @@ def triangle_score(contour: np.ndarray, area: float) -> tuple[float, tuple[int, 
         cosv = float(v1 @ v2 / (np.linalg.norm(v1) * np.linalg.norm(v2) + 1e-9))
         angles.append(math.degrees(math.acos(np.clip(cosv, -1, 1))))
     i = int(np.argmin(angles))
+    others = [a for j, a in enumerate(angles) if j != i]
+    # A pointer head is a sharp isosceles triangle: apex angle 25-75 deg, equal base angles.
+    # Needle-like triangles (apex under ~25 deg) are tapering streaks and blot bands.
+    if angles[i] > 75 or angles[i] < 25 or abs(others[0] - others[1]) > 25:
+        return 0.0, None, None, 180.0
     apex = tri[i]
     # Snap the apex to the nearest contour point so the tip lies on ink.
     pts = contour.reshape(-1, 2)
@@ -109,7 +200,7 @@ def triangle_score(contour: np.ndarray, area: float) -> tuple[float, tuple[int, 
     d = apex_px - centroid
     direction = math.degrees(math.atan2(d[1], d[0])) % 360
     score = float(np.clip(0.5 * (fill - 0.72) / 0.28 + 0.5 * (solidity - 0.8) / 0.2, 0, 1)) * 0.5 + 0.5
-    return score, (int(apex_px[0]), int(apex_px[1])), direction
+    return score, (int(apex_px[0]), int(apex_px[1])), direction, float(angles[i])
 
 
 def star_score(contour: np.ndarray, area: float) -> float:
@@ -126,16 +217,26 @@ def star_score(contour: np.ndarray, area: float) -> float:
     c = pts.mean(0)
     ang = np.arctan2(pts[:, 1] - c[1], pts[:, 0] - c[0])
     rad = np.hypot(pts[:, 0] - c[0], pts[:, 1] - c[1])
+    # Small glyphs have few contour points: empty bins are filled from their neighbours.
     bins = 72
     idx = ((ang + np.pi) / (2 * np.pi) * bins).astype(int) % bins
     prof = np.zeros(bins)
     np.maximum.at(prof, idx, rad)
+    full = prof > 0
+    if not full.all():
+        pos = np.nonzero(full)[0]
+        prof = np.interp(np.arange(bins), np.r_[pos - bins, pos, pos + bins], np.tile(prof[pos], 3))
     prof = np.convolve(np.r_[prof[-2:], prof, prof[:2]], np.ones(3) / 3, "same")[2:-2]
     thr = 0.5 * (prof.max() + np.median(prof))
     above = prof > thr
-    spokes = int(np.sum(above & ~np.roll(above, 1)))
+    starts = np.nonzero(above & ~np.roll(above, 1))[0]
+    spokes = len(starts)
     depth = 1.0 - np.percentile(prof, 15) / max(prof.max(), 1e-6)
-    if spokes < 5 or spokes > 10 or depth < 0.22:
+    if spokes < 5 or spokes > 10 or depth < 0.3:
+        return 0.0
+    # Spokes of a drawn asterisk are evenly spaced; ragged blobs have irregular lobes.
+    gaps = np.diff(np.r_[starts, starts[0] + bins])
+    if float(np.std(gaps)) > 0.35 * float(np.mean(gaps)):
         return 0.0
     return float(np.clip(0.5 + 0.5 * depth, 0, 1))
 

@@ -14,6 +14,9 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from curate.captions.vllm_client import VllmConfig
+from curate.roi.scoring import RoiConfig
+
 
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -41,14 +44,26 @@ class MarkersConfig(Section):
 
 
 class RegionsConfig(Section):
-    # Grounding DINO / MedSAM backends arrive with the regions issue; until then regions
-    # come from the markers the authors drew.
-    backend: Literal["markers"] = "markers"
+    """``markers``: regions are the patches of caption-linked markers (CPU, no weights).
+    ``models``: Grounding DINO (phrase -> box) and MedSAM (box -> mask) refine them; the model
+    directories in ``roi`` must exist locally (nothing is downloaded)."""
+
+    backend: Literal["markers", "models"] = "markers"
+    roi: RoiConfig = Field(default_factory=RoiConfig)
 
 
 class CaptionsConfig(Section):
-    # The vLLM backend arrives with the captions issue; text mining needs no GPU.
-    backend: Literal["textmined"] = "textmined"
+    """``textmined``: texts from the paper's own words (CPU). ``vllm``: Qwen2.5-VL (or any VLM)
+    behind an OpenAI-compatible server, configured in ``vllm``; answers are cached in the run."""
+
+    backend: Literal["textmined", "vllm"] = "textmined"
+    vllm: VllmConfig | None = None
+
+    @model_validator(mode="after")
+    def _vllm_needs_its_config(self) -> CaptionsConfig:
+        if self.backend == "vllm" and self.vllm is None:
+            raise ValueError("captions.backend=vllm needs captions.vllm (endpoint, model_id, ...)")
+        return self
 
 
 class ShardsConfig(Section):

@@ -50,7 +50,7 @@ class RayRunner(Runner):
         if not parts:
             return
         ray = self._ray
-        res = stage.resources
+        res = stage.resources_for(self.config)
         capacity = ray.cluster_resources().get("GPU" if res.gpus else "CPU", 1)
         per_worker = res.gpus if res.gpus else max(res.cpus, 1e-3)
         n_workers = max(1, min(len(parts), int(capacity // per_worker) or 1))

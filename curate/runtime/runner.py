@@ -130,6 +130,8 @@ class Runner:
                  discover: Callable[[RunConfig], list[SourceItem]],
                  progress: Callable[[str, int, int], None] | None = None):
         table_producers(pipeline)
+        for stage in pipeline:
+            stage.check_config(config)
         self.config, self.pipeline, self.discover = config, list(pipeline), discover
         self.progress = progress or (lambda stage, done, total: None)
 

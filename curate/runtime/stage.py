@@ -71,6 +71,16 @@ class Stage:
     def __init__(self, config: RunConfig):
         self.config = config
 
+    @classmethod
+    def resources_for(cls, config: RunConfig) -> Resources:
+        """What one worker needs under ``config`` (a model stage may need a GPU only when
+        its models are configured)."""
+        return cls.resources
+
+    @classmethod
+    def check_config(cls, config: RunConfig) -> None:
+        """Fail before any work starts when the config cannot work (e.g. a missing model path)."""
+
     def setup(self) -> None:
         """Load models or engines; called once per worker before any part."""
 

@@ -1,0 +1,1 @@
+"""Evaluation of trained checkpoints: retrieval R@K per level, zero-shot AUC on labelled folders."""

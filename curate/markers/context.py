@@ -1,0 +1,151 @@
+"""Context tests for marker candidates: is a glyph isolated, part of a text line, on a light
+page, drawn in flat ink, or an outline around content like its surroundings?
+
+All coordinates are panel pixels (x right, y down); ``rgb`` is the ``H x W x 3`` uint8 panel.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+# Apex angle (deg) above which a triangle on a light page is read as a plot or legend symbol.
+SHARP_APEX_DEG = 50.0
+# Longest side (px) below which a box or circle on a page is read as a hollow plot symbol.
+MIN_RING_ON_PAGE = 20
+
+
+def isolated(comp: np.ndarray, loose: np.ndarray, x: int, y: int) -> float:
+    """Fraction of a 2-px ring around the component (1 px away) that is NOT in the loose mask.
+
+    Drawn markers have sharp edges against a different background, so the ring is clear;
+    bright or dark image structures fade out and fill the ring.
+    """
+    h, w = comp.shape
+    x0, y0 = max(0, x - 4), max(0, y - 4)
+    x1, y1 = min(loose.shape[1], x + w + 4), min(loose.shape[0], y + h + 4)
+    c = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    c[y - y0 : y - y0 + h, x - x0 : x - x0 + w] = comp
+    k = np.ones((3, 3), np.uint8)
+    near = cv2.dilate(c, k, iterations=1)
+    far = cv2.dilate(c, k, iterations=3)
+    ring = (far > 0) & (near == 0)
+    if not ring.any():
+        return 0.0
+    return float(1.0 - (loose[y0:y1, x0:x1][ring] > 0).mean())
+
+
+def line_neighbours(x, y, w, h, xs, ys, ws, hs) -> np.ndarray:
+    """Mask of boxes on the same text line as ``(x, y, w, h)``: similar height, shared top
+    or baseline, not a speck, closer than 0.6 glyph heights along the line."""
+    same_h = np.abs(hs - h) <= 0.35 * np.maximum(hs, h)
+    tol = 0.25 * np.maximum(hs, h) + 1
+    aligned = (np.abs(ys - y) <= tol) | (np.abs(ys + hs - (y + h)) <= tol)
+    glyph = ws >= 0.2 * hs
+    gap = np.maximum(xs - (x + w), x - (xs + ws))
+    return same_h & aligned & glyph & (gap <= 0.6 * h)
+
+
+def text_like(box_xywh, glyphs: np.ndarray) -> int:
+    """Number of glyph neighbours of a component on a horizontal or vertical (rotated) line.
+
+    ``glyphs`` is an ``N x 4`` array of ``(x, y, w, h)`` boxes of ink components of every
+    colour (letters of a word may differ in colour, e.g. a sequence trace); boxes that
+    overlap the component itself are not counted.
+    """
+    x, y, w, h = (int(v) for v in box_xywh)
+    xs, ys, ws, hs = (glyphs[:, j] for j in range(4))
+    # The component's own box (or the ink blob that contains it) is not a neighbour.
+    apart = ~((xs <= x) & (ys <= y) & (xs + ws >= x + w) & (ys + hs >= y + h))
+    across = int(np.sum(line_neighbours(x, y, w, h, xs, ys, ws, hs) & apart))
+    # Rotated axis titles: the same test with x and y swapped.
+    down = int(np.sum(line_neighbours(y, x, h, w, ys, xs, hs, ws) & apart))
+    return max(across, down)
+
+
+def pure_ink(pixels: np.ndarray, colour: str) -> bool:
+    """Drawn marker ink is a flat, strong colour: median near white / black / full saturation."""
+    hsv = cv2.cvtColor(pixels.reshape(-1, 1, 3), cv2.COLOR_RGB2HSV).reshape(-1, 3)
+    s, v = float(np.median(hsv[:, 1])), float(np.median(hsv[:, 2]))
+    if colour == "white":
+        return v >= 190
+    if colour == "black":
+        return v <= 80
+    return s >= 110 and v >= 110
+
+
+def light_surround(rgb: np.ndarray, comp: np.ndarray, x: int, y: int) -> bool:
+    """A white glyph needs a darker background: on a light page it is a gap between strokes
+    or the counter of a letter (the hole of an "A"), so light pixels are found either right
+    next to it or a few pixels further out, beyond the strokes that enclose it."""
+    h, w = comp.shape
+    H, W = rgb.shape[:2]
+    box = rgb[max(0, y - 3) : y + h + 3, max(0, x - 3) : x + w + 3]
+    inner = np.zeros(box.shape[:2], bool)
+    oy, ox = y - max(0, y - 3), x - max(0, x - 3)
+    inner[oy : oy + h, ox : ox + w] = comp
+    ring = box[~inner].min(axis=1)
+    if ring.size > 0 and float((ring > 200).mean()) > 0.25:
+        return True
+    # Out to one glyph size beyond the enclosing strokes: mostly page-white around a counter.
+    m = max(8, h, w)
+    x0, y0, x1, y1 = max(0, x - m), max(0, y - m), min(W, x + w + m), min(H, y + h + m)
+    outer = np.ones((y1 - y0, x1 - x0), bool)
+    outer[max(0, y - 4) - y0 : min(H, y + h + 4) - y0, max(0, x - 4) - x0 : min(W, x + w + 4) - x0] = False
+    far = rgb[y0:y1, x0:x1][outer].min(axis=1)
+    return far.size > 0 and float((far > 200).mean()) > 0.5
+
+
+def on_page(rgb: np.ndarray, box) -> bool:
+    """The glyph sits on a page (not on an image): the ring around its box is mostly paper white."""
+    x1, y1, x2, y2 = box
+    h, w = rgb.shape[:2]
+    outer = rgb[max(0, y1 - 3) : min(h, y2 + 3), max(0, x1 - 3) : min(w, x2 + 3)]
+    inner = np.zeros(outer.shape[:2], bool)
+    oy, ox = y1 - max(0, y1 - 3), x1 - max(0, x1 - 3)
+    inner[oy : oy + (y2 - y1), ox : ox + (x2 - x1)] = True
+    ring = outer[~inner]
+    return ring.size > 0 and float((ring.min(axis=1) > 225).mean()) > 0.6
+
+
+def context_ok(kind: str, colour: str, rgb: np.ndarray, box, apex_deg: float = 0.0) -> bool:
+    """Priors on where each kind is drawn.
+
+    On a light page, black and white glyphs are mostly text, plot symbols, frames, legend
+    swatches and table rules; of those only arrows (e.g. band arrows beside blots) are kept.
+    Asterisks on a light page are significance marks, whatever their colour. Near-equilateral
+    triangles there (apex over ``SHARP_APEX_DEG``) are plot or legend symbols; a pointer head
+    drawn on a page is a sharper, elongated triangle. Small outlines on a page (under
+    ``MIN_RING_ON_PAGE`` px) are hollow plot symbols and legend keys.
+    """
+    x1, y1, x2, y2 = box
+    if kind in ("box", "circle") and max(x2 - x1, y2 - y1) < MIN_RING_ON_PAGE and on_page(rgb, box):
+        return False
+    if kind == "asterisk" or colour == "black" or (kind == "arrowhead" and apex_deg > SHARP_APEX_DEG):
+        return not on_page(rgb, box) or (kind == "arrow" and colour == "black")
+    return True
+
+
+def outlines_content(rgb: np.ndarray, outer: np.ndarray, hole: np.ndarray) -> bool:
+    """An outline marker encloses the same kind of content as lies around it.
+
+    Legend swatches, filled symbols and the colour rings of heat-map blobs enclose a flat
+    area of another colour: the median inside (hole shrunk by 2 px) differs from the median
+    of a 4-px band outside the outline.
+    """
+    x, y, w, h = cv2.boundingRect(outer)
+    H, W = rgb.shape[:2]
+    x0, y0, x1, y1 = max(0, x - 6), max(0, y - 6), min(W, x + w + 6), min(H, y + h + 6)
+    shift = np.array([x0, y0])
+    fill = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    cv2.drawContours(fill, [outer - shift], -1, 255, -1)
+    inner = np.zeros_like(fill)
+    cv2.drawContours(inner, [hole - shift], -1, 255, -1)
+    k = np.ones((3, 3), np.uint8)
+    inner = cv2.erode(inner, k, iterations=2)
+    band = cv2.dilate(fill, k, iterations=4) & ~fill
+    crop = rgb[y0:y1, x0:x1].astype(np.float32)
+    if not inner.any() or not band.any():
+        return True
+    diff = np.median(crop[inner > 0], axis=0) - np.median(crop[band > 0], axis=0)
+    return float(np.linalg.norm(diff)) <= 80.0
