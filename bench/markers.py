@@ -88,36 +88,71 @@ def panel_gt(data_root: Path) -> list[tuple[str, str | None, np.ndarray, list[di
     return out
 
 
-def _bench_panel_gt(results: dict[str, float], data_root: Path) -> None:
-    rows = panel_gt(data_root)
-    totals = {"all": [0, 0, 0], "image": [0, 0, 0]}  # tp_gold, n_gold, tp_det, n_det
-    n_det = {"all": 0, "image": 0}
-    tp_det = {"all": 0, "image": 0}
-    t0 = time.perf_counter()
-    for _img, _label, crop, golds in rows:
-        dets = detect_markers(crop).markers
+def figure_caption(data_root: Path, image: str) -> str | None:
+    """Caption text of a gold figure: the soda ``caption.txt`` beside the image, or the JATS
+    ``<fig>`` whose ``<graphic>`` names the image; ``None`` when neither is present."""
+    path = data_root / image
+    soda = path.parent / "caption.txt"
+    if soda.exists():
+        return soda.read_text()
+    jats = path.parent / "main.jats.xml"
+    if not jats.exists():
+        return None
+    from lxml import etree
+
+    tree = etree.parse(str(jats))
+    href = "{http://www.w3.org/1999/xlink}href"
+    for fig in tree.iter("fig"):
+        if any(g.get(href, "") == path.name for g in fig.iter("graphic")):
+            cap = fig.find("caption")
+            return None if cap is None else " ".join("".join(cap.itertext()).split())
+    return None
+
+
+def expected_from_caption(caption: str | None) -> list[tuple[str, str | None]] | None:
+    """The (kind, colour) pairs a caption's marker phrases name; ``None`` without a caption."""
+    if caption is None:
+        return None
+    return sorted({(p.kind, p.colour) for p in parse_marker_phrases(caption)}, key=str)
+
+
+def _score_panels(rows, dets_per_panel) -> tuple[float, float, float, float]:
+    """(recall, precision) over all contexts and over image-context markers.
+
+    Context "image": gold restricted to image markers; a detection counts against precision
+    only in panels whose markers are all image markers (the context is a property of the
+    gold, so unmatched detections elsewhere cannot be attributed).
+    """
+    hit_all = n_gold = tp_all = n_det = 0
+    hit_img = n_img = tp_img = n_det_img = 0
+    for (_img, _label, _crop, golds), dets in zip(rows, dets_per_panel, strict=True):
         tp, hit = match_counts(dets, golds)
-        totals["all"][0] += sum(hit)
-        totals["all"][1] += len(golds)
-        n_det["all"] += len(dets)
-        tp_det["all"] += tp
-        # Context "image": gold restricted to image markers; a detection counts against
-        # precision only in panels whose markers are all image markers (the context is a
-        # property of the gold, so unmatched detections elsewhere cannot be attributed).
+        hit_all, n_gold, tp_all, n_det = hit_all + sum(hit), n_gold + len(golds), tp_all + tp, n_det + len(dets)
         img_golds = [g for g in golds if g["context"] == "image"]
         if img_golds:
             _, ihit = match_counts(dets, img_golds)
-            totals["image"][0] += sum(ihit)
-            totals["image"][1] += len(img_golds)
+            hit_img, n_img = hit_img + sum(ihit), n_img + len(img_golds)
             if len(img_golds) == len(golds):
-                n_det["image"] += len(dets)
-                tp_det["image"] += sum(ihit)
+                n_det_img, tp_img = n_det_img + len(dets), tp_img + sum(ihit)
+    return (hit_all / max(n_gold, 1), tp_all / max(n_det, 1), hit_img / max(n_img, 1), tp_img / max(n_det_img, 1))
+
+
+def _bench_panel_gt(results: dict[str, float], data_root: Path) -> None:
+    rows = panel_gt(data_root)
+    t0 = time.perf_counter()
+    plain = [detect_markers(crop).markers for _img, _label, crop, _golds in rows]
     elapsed = time.perf_counter() - t0
-    results["markers.recall.panelgt"] = totals["all"][0] / max(totals["all"][1], 1)
-    results["markers.precision.panelgt"] = tp_det["all"] / max(n_det["all"], 1)
-    results["markers.recall.panelgt.image"] = totals["image"][0] / max(totals["image"][1], 1)
-    results["markers.precision.panelgt.image"] = tp_det["image"] / max(n_det["image"], 1)
+    r, p, ri, pi = _score_panels(rows, plain)
+    results["markers.recall.panelgt"] = r
+    results["markers.precision.panelgt"] = p
+    results["markers.recall.panelgt.image"] = ri
+    results["markers.precision.panelgt.image"] = pi
     results["markers.panels_per_s"] = len(rows) / max(elapsed, 1e-9)
+    captions = {img: expected_from_caption(figure_caption(data_root, img)) for img in {row[0] for row in rows}}
+    guided = [detect_markers(crop, captions[img]).markers for img, _label, crop, _golds in rows]
+    r, p, _, _ = _score_panels(rows, guided)
+    results["markers.recall.panelgt.guided"] = r
+    results["markers.precision.panelgt.guided"] = p
 
 
 def _soda_symbol(symbol: str) -> tuple[str, str] | None:

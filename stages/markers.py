@@ -28,9 +28,10 @@ class MarkersStage(Stage):
         rgb = decode_rgb(ctx.blobs.get(figure.image_sha256))
         markers: list[Marker] = []
         for panel in panels:
-            scan = detect_markers(crop_xyxy(rgb, panel.bbox_xyxy))
             text = panel.subcaption if panel.subcaption else panel.preamble
             phrases = parse_marker_phrases(text) or parse_marker_phrases(panel.preamble)
+            # The caption says which markers to expect: named kinds gain confidence, others lose it.
+            scan = detect_markers(crop_xyxy(rgb, panel.bbox_xyxy), expected=[(p.kind, p.colour) for p in phrases])
             links = {ln.marker_index: ln for ln in link_markers(scan.markers, phrases)
                      if ln.marker_index is not None}
             for index, det in enumerate(scan.markers):
