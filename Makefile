@@ -7,11 +7,12 @@ export TRANSFORMERS_OFFLINE := 1
 
 .PHONY: stages test lint bench install install-dev clean
 
-# Core install: no torch at all. The CPU torch wheel goes in first for the dev install,
-# so no extra can pull a CUDA build (see README, "Installing").
+# The CPU torch wheel goes in first, so no extra can pull a CUDA build (README, "Installing").
+# `stages` needs the train extra for its closing training run; `test` needs everything.
 $(VENV)/.core: pyproject.toml
 	$(SYS_PY) -m venv $(VENV)
-	$(PY) -m pip install -q -e '.[sample]'
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e '.[sample,train]'
 	touch $@
 
 $(VENV)/.dev: pyproject.toml
@@ -28,6 +29,7 @@ stages: $(VENV)/.core
 	$(PY) -m curate.cli run manifests/sample.yaml
 	$(PY) -m curate.cli status runs/sample
 	$(PY) -m curate.cli inspect runs/sample
+	$(PY) -m curate.cli train manifests/train_tiny.yaml --shards runs/sample/shards --out runs/sample/train
 
 lint: $(VENV)/.dev
 	$(PY) -m ruff check .

@@ -92,6 +92,39 @@ def status(run_dir: Path = typer.Argument(..., exists=True, file_okay=False)) ->
 
 
 @app.command()
+def train(config: Path = typer.Argument(..., exists=True, help="training config YAML"),
+          overrides: list[str] = typer.Argument(None, help="dotted key=value overrides, e.g. phases.1.epochs=5"),
+          shards: Path = typer.Option(..., exists=True, file_okay=False, help="a run's shards folder"),
+          out: Path = typer.Option(..., help="checkpoint and metrics folder (resumes if it holds one)")) -> None:
+    """Train the region-aware contrastive model on shards (resumes from OUT); prints R@1 next to chance."""
+    from curate.train.config import load_train_config
+    from curate.train.loop import summary_line
+    from curate.train.loop import train as run_training
+
+    try:
+        cfg = load_train_config(config, list(overrides or []))
+    except (ValidationError, ValueError) as exc:
+        console.print(f"[red]bad training configuration[/red]: {exc}")
+        raise typer.Exit(2) from exc
+    summary = run_training(cfg, shards, out)
+    console.print(f"train: {summary_line(summary)}", highlight=False)
+
+
+@app.command(name="eval")
+def evaluate(checkpoint: Path = typer.Argument(..., exists=True),
+             shards: Path = typer.Option(..., exists=True, file_okay=False),
+             split: str = typer.Option("val"),
+             zeroshot: Path = typer.Option(None, exists=True, file_okay=False,
+                                           help="labelled image folder: one sub-folder per class")) -> None:
+    """Retrieval R@1/5/10 per level on a split, and zero-shot AUC on a labelled folder."""
+    import json
+
+    from curate.eval.retrieval import evaluate as run_eval
+
+    print(json.dumps(run_eval(checkpoint, shards, split=split, zeroshot_dir=zeroshot), indent=1))
+
+
+@app.command()
 def inspect(run_dir: Path = typer.Argument(..., exists=True, file_okay=False),
             max_figures: int = typer.Option(200, help="figures shown in the gallery")) -> None:
     """Write the run's HTML report (report/index.html): funnel, quarantine, figures with overlays."""
