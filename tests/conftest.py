@@ -32,3 +32,14 @@ def ray_session():
     yield ray
     if started:
         ray.shutdown()
+
+
+@pytest.fixture(scope="module")
+def torch_one_thread():
+    """Tiny models on 2 shared cores: torch's default intra-op threads oversubscribe them and a
+    forward pass that takes 0.1 s on one thread takes seconds."""
+    torch = pytest.importorskip("torch")
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -15,15 +15,7 @@ from curate.roi.grounding import GroundingDinoBackend, clean_phrase  # noqa: E40
 from curate.roi.loading import RoiConfigError  # noqa: E402
 from curate.roi.tiny import build_grounding_dino  # noqa: E402
 
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    # The CI box has 2 shared cores: torch's intra-op threads then oversubscribe and a tiny
-    # forward takes seconds instead of ~0.1 s.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 
 @pytest.fixture(scope="module")

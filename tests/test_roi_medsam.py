@@ -20,13 +20,7 @@ from curate.roi.tiny import build_sam, sam_model, tiny_sam_config  # noqa: E402
 FIXTURE = Path(__file__).parent / "fixtures" / "sam_tiny_keys.json"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    # 2 shared cores: torch's default intra-op threads oversubscribe them badly.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 
 @pytest.fixture(scope="module")

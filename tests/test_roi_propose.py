@@ -15,13 +15,7 @@ from curate.roi.rle import decode, tight_bbox  # noqa: E402
 from curate.roi.scoring import RoiConfig  # noqa: E402
 from curate.roi.tiny import build_grounding_dino, build_sam  # noqa: E402
 
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 
 @pytest.fixture(scope="module")
