@@ -114,3 +114,38 @@ def soda_figures(data_root: Path) -> list[dict]:
         caption = caption_file.read_text() if caption_file.exists() else ""
         out.append({"rgb": _rgb(images[0]), "labels": sorted(labels), "expected": _labels_of(caption)})
     return out
+
+
+def sample_figures(out_dir: Path | None = None, seed: int = 0) -> list[dict]:
+    """The generated sample corpus (exact ground truth); written to a temp folder unless ``out_dir``.
+
+    Needs the shared data the generator draws its pixels from; returns [] when it cannot run.
+    """
+    import tempfile
+
+    from curate.sample.generate import generate_sample
+    from curate.sample.overlay import figure_bytes
+    from curate.sample.pixels import MissingPixels
+
+    def load(folder: Path) -> list[dict]:
+        try:
+            truth = generate_sample(folder, seed=seed)
+        except (MissingPixels, FileNotFoundError):
+            return []
+        out = []
+        for fig in truth["figures"]:
+            panels = [{"label": p.get("label"), "bbox_xyxy": p["bbox_xyxy"]} for p in fig["panels"]]
+            out.append(
+                {
+                    "id": fig["id"],
+                    "rgb": decode_rgb(figure_bytes(folder, fig)),
+                    "panels": panels,
+                    "expected": _labels_of(fig["caption"]),
+                }
+            )
+        return out
+
+    if out_dir is not None:
+        return load(Path(out_dir))
+    with tempfile.TemporaryDirectory() as tmp:
+        return load(Path(tmp))

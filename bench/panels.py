@@ -8,6 +8,8 @@ Scoring notes:
   whose intersection with it is >= 0.66 of the prediction's area; score = matches /
   max(#truth, #predicted), averaged over figures. Insets (``parent_index`` set) are not counted
   as predictions, because the ground truth puts insets inside their panel.
+- Sample: the generated sample corpus (``curate.sample.generate``, seed 0), whose boxes and
+  labels are exact; expected labels come from its captions as for the other sets.
 - Sub-caption similarity: the gold sub-captions repeat the shared preamble, so each gold text
   is compared with ``preamble + " " + part`` after lower-casing, turning punctuation into
   spaces and collapsing whitespace (difflib ratio; 0 for a gold label we do not produce).
@@ -23,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.panel_data import exsclaim_figures, panelgt_figures, soda_figures
+from bench.panel_data import exsclaim_figures, panelgt_figures, sample_figures, soda_figures
 from curate.layout import split_caption, split_panels
 
 
@@ -118,6 +120,11 @@ def run(results: dict[str, float], data_root: Path) -> None:
         acc, label_acc, _ = _panel_scores(ex)
         results["panels.imageclef_acc.exsclaim"] = acc
         results["panels.label_acc.exsclaim"] = label_acc
+    sample = sample_figures()
+    if sample:
+        acc, label_acc, _ = _panel_scores(sample)
+        results["panels.imageclef_acc.sample"] = acc
+        results["panels.label_acc.sample"] = label_acc
     soda = soda_figures(data_root)
     if soda:
         results["panels.labelset_match.soda"] = soda_labelset(soda)

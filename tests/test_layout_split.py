@@ -125,6 +125,10 @@ def test_label_normalisation():
     assert normalise("l", ["H", "I", "J"]) == "I"
     assert normalise("Aii", ["Ai", "Aii", "B"]) == "Aii"
     assert normalise("Z", ["A", "B"]) == ""
+    # An L read as L is not folded into I (EMBO figures with panels A-L), but a bar still is an I.
+    assert normalise("L", list("ABCDEFGHIJKL")) == "L"
+    assert normalise("|", list("ABCDEFGHIJKL")) == "I"
+    assert normalise("l", list("abcdefghijkl")) == "l"
 
 
 def test_real_figure_matches_ground_truth():
@@ -146,3 +150,89 @@ def test_real_figure_matches_ground_truth():
     acc, _ = imageclef_score([tuple(p["bbox_xyxy"]) for p in fig["panels"]], [p.bbox_xyxy for p in panels])
     assert acc == 1.0
     assert [p.label for p in panels] == ["a", "b", "c", "d"]
+
+
+def _ct_like(h: int, w: int, seed: int) -> np.ndarray:
+    """A dark scan: textured tissue (values 50-110) crossed by dark bands (values 20-34) that lie
+    below the ink tolerance used on white pages but well above a flat black gutter."""
+    rng = np.random.default_rng(seed)
+    img = np.clip(rng.normal(80, 15, (h, w)), 50, 110).astype(np.uint8)
+    img[h // 3 : h // 3 + 8] = rng.integers(20, 35, (8, w), dtype=np.uint8)
+    img[:, w // 2 : w // 2 + 8] = rng.integers(20, 35, (h, 8), dtype=np.uint8)
+    return np.repeat(img[:, :, None], 3, axis=2)
+
+
+def test_framed_figure_with_white_gutters():
+    """A black frame around dark images separated by white gutters: the gutters, not the frame, split."""
+    fig = np.zeros((300, 640, 3), np.uint8)
+    boxes = []
+    for k, x in enumerate((4, 216, 428)):
+        fig[4:296, x : x + 208] = _texture(292, 208, k) // 2 + 40
+        boxes.append((x, 4, x + 208, 296))
+    fig[4:296, 212:216] = 255
+    fig[4:296, 424:428] = 255
+    panels = split_panels(fig, expected_labels=["A", "B", "C"], ocr=False)
+    assert [p.bbox_xyxy for p in panels] == boxes
+
+
+def test_dark_images_on_black_page_keep_together():
+    """Dark scan areas below the black-page ink tolerance must not break a panel across its gutter."""
+    fig = np.zeros((420, 620, 3), np.uint8)
+    boxes = [(4, 4, 304, 416), (312, 4, 616, 206), (312, 214, 616, 416)]
+    for k, (x1, y1, x2, y2) in enumerate(boxes):
+        fig[y1:y2, x1:x2] = _ct_like(y2 - y1, x2 - x1, k)
+    panels = split_panels(fig, expected_labels=["A", "B", "C"], ocr=False)
+    assert sorted(p.bbox_xyxy for p in panels if p.parent_index is None) == sorted(boxes)
+
+
+def test_lower_case_labels_of_mixed_heights_form_one_set():
+    from curate.layout.labels import Glyph, consistent_labels
+
+    glyphs = [
+        Glyph((10, 14, 24, 28), "a", 0.99),  # x-height letter
+        Glyph((400, 8, 416, 28), "b", 0.99),  # ascender: 1.4 times as tall
+        Glyph((10, 434, 24, 448), "c", 0.99),
+        Glyph((400, 428, 416, 448), "d", 0.99),
+    ]
+    assert sorted(g.text for g in consistent_labels(glyphs, ["a", "b", "c", "d"])) == ["a", "b", "c", "d"]
+
+
+def test_glyph_readings_are_cached(monkeypatch):
+    import curate.layout.labels as labels
+
+    calls = []
+
+    def fake(crops):
+        calls.append(len(crops))
+        return [("B", 0.9)] * len(crops)
+
+    monkeypatch.setattr(labels, "read_texts", fake)
+    mask = np.zeros((100, 100), bool)
+    cache: dict = {}
+    boxes = [(10, 10, 20, 22), (50, 10, 60, 22)]
+    first = labels.read_glyphs(mask, boxes, ["A", "B"], cache=cache)
+    again = labels.read_glyphs(mask, boxes + [(70, 70, 80, 82)], ["A", "B"], cache=cache)
+    assert calls == [2, 1]  # one batched call each; the two known boxes are not read again
+    assert [g.text for g in first] == ["B", "B"] and len(again) == 3
+
+
+def test_widely_spaced_parenthesised_label_is_one_candidate():
+    """A "( f )" drawn as three glyphs with gaps wider than the closing bridges: still one candidate."""
+    from curate.layout.labels import glyph_candidates
+
+    img = np.full((400, 600, 3), 255, np.uint8)
+    for text, x in (("(", 100), ("f", 116), (")", 134)):
+        cv2.putText(img, text, (x, 60), cv2.FONT_HERSHEY_SIMPLEX, 1.0, (0, 0, 0), 2)
+    mask = img.min(axis=2) < 128
+    boxes = glyph_candidates(mask, parenthesised=True)
+    assert any(b[0] <= 106 and b[2] >= 147 for b in boxes)  # the ink spans x 105-148
+
+
+def test_overlapping_anchored_boxes_yield_to_gutters():
+    from curate.layout.anchors import _prefer_anchors, max_overlap
+
+    gutter = [PanelBox((0, 20, 100, 100), "a"), PanelBox((120, 20, 220, 100), "b")]
+    centred = [PanelBox((0, 20, 200, 100), "a"), PanelBox((120, 20, 220, 100), "b")]
+    assert max_overlap(gutter) == 0.0 and max_overlap(centred) == 0.8
+    assert not _prefer_anchors(centred, gutter, ["a", "b"])
+    assert _prefer_anchors(gutter, gutter, ["a", "b"])

@@ -151,3 +151,27 @@ def test_abbreviation_after_the_label_run_is_not_a_label():
         "between left (L) and right (R) headings."
     )
     assert split_caption(cap).labels == list("ABCDEFGHIJ")
+
+
+def test_capital_labels_glued_to_the_previous_sentence():
+    split = split_caption(
+        "RUNX3 limits metastasis in vivo.A Mice were injected with cells. B Quantification of nodules. "
+        "C Representative photographs."
+    )
+    assert split.labels == ["A", "B", "C"]
+    assert split.preamble == "RUNX3 limits metastasis in vivo."
+    assert split.parts["A"].startswith("Mice were injected")
+    # One capital "A" opening a sentence is an article, not a label run.
+    assert split_caption("Overview of the cohort. A total of 40 mice were used.").labels == []
+
+
+def test_abbreviations_are_not_labels():
+    split = split_caption(
+        "(A) Schematic of castration (Cx) and H&E) staining of tissue. (B) Haematoxylin and eosin (H&E) stain."
+    )
+    assert split.labels == ["A", "B"]
+
+
+def test_letter_i_sorts_among_letters():
+    caption = " ".join(f"({c}) Stain {k}." for k, c in enumerate("abcdefghij"))
+    assert split_caption(caption).labels == list("abcdefghij")

@@ -97,6 +97,21 @@ def test_shards_hold_all_three_levels_and_read_with_webdataset(reference_run):
                                           for _ in wds.WebDataset(str(t), shardshuffle=False, empty_check=False))
 
 
+def test_every_sample_has_four_texts_and_summaries_follow_the_rules(reference_run):
+    from curate.captions.schema import summary_problems
+
+    cfg, _ = reference_run
+    metas = [json.loads(s["json"]) for tar in sorted((cfg.run_dir / "shards").glob("*/*.tar"))
+             for s in wds.WebDataset(str(tar), shardshuffle=False, empty_check=False)]
+    assert metas
+    for meta in metas:
+        texts = meta["texts"]
+        assert texts["summary"] and texts["report"] and texts["region"] and len(texts["negatives"]) == 5
+        assert texts["method"] == "textmined"
+    ok = sum(not summary_problems(m["texts"]["summary"]) for m in metas)
+    assert ok / len(metas) >= 0.95, [m["texts"]["summary"] for m in metas if summary_problems(m["texts"]["summary"])]
+
+
 def test_same_input_and_config_give_byte_identical_output(reference_run, sample_dir, tmp_path):
     cfg, _ = reference_run
     again = _config(sample_dir, tmp_path)

@@ -126,9 +126,10 @@ def gutter_panels(
     panels = finish(chosen.boxes, expected, agree)
     _attach_labels(panels, glyphs)
     taken = {p.label for p in panels if p.label}
+    bar = float(np.median([g.box[3] - g.box[1] for g in glyphs])) if glyphs else None
     for p in panels:
         if p.label is None:
-            g = corner_label(rgb, p.bbox_xyxy, expected, taken)
+            g = corner_label(rgb, p.bbox_xyxy, expected, taken, bar)
             if g is not None:
                 p.label, p.label_bbox_xyxy, p.label_score = g.text, g.box, g.score
                 taken.add(g.text)
@@ -150,46 +151,90 @@ def _prefer_anchors(anchored: list[PanelBox], gutter: list[PanelBox], expected: 
     labelled_a = len({p.label for p in anchored if p.label})
     labelled_g = len({p.label for p in gutter if p.label})
     if a_ok:
+        # Anchored boxes that overlap each other mean the letters are not at their panels'
+        # top-left corners (centred above them, say): the gutters then know better.
+        if labelled_g == labelled_a and max_overlap(anchored) > 0.1 >= max_overlap(gutter):
+            return False
         return labelled_a >= labelled_g
     return labelled_a >= max(2, int(np.ceil(0.6 * n)))
 
 
+def max_overlap(panels: list[PanelBox]) -> float:
+    """Largest intersection of two panel boxes, as a fraction of the smaller one (0 when disjoint)."""
+    best = 0.0
+    for i, a in enumerate(panels):
+        for b in panels[i + 1 :]:
+            (ax1, ay1, ax2, ay2), (bx1, by1, bx2, by2) = a.bbox_xyxy, b.bbox_xyxy
+            inter = max(0, min(ax2, bx2) - max(ax1, bx1)) * max(0, min(ay2, by2) - max(ay1, by1))
+            small = min((ax2 - ax1) * (ay2 - ay1), (bx2 - bx1) * (by2 - by1))
+            best = max(best, inter / max(1, small))
+    return best
+
+
 def _find_letter_i(
-    mask: np.ndarray, strength: np.ndarray, read: list[Glyph], glyphs: list[Glyph], expected: list[str] | None
+    mask: np.ndarray, reader, read: list[Glyph], glyphs: list[Glyph], expected: list[str] | None
 ) -> list[Glyph]:
     """Look for an expected but unread ``I``/``l``: a bar as tall as the letters already found."""
-    wanted = [e for e in expected or [] if e.lower() in ("i", "l")]
-    if not wanted or not glyphs or any(g.text in wanted for g in glyphs):
+    found = {g.text for g in glyphs}
+    wanted = [e for e in expected or [] if e.lower() in ("i", "l") and e not in found]
+    if not wanted or not glyphs:
         return glyphs
     height = float(np.median([g.box[3] - g.box[1] for g in glyphs]))
     bars = glyph_candidates(mask, bar_height=height)[:8]
-    more = consistent_labels(read + read_glyphs(strength, bars, expected), expected)
+    more = consistent_labels(read + reader(bars), expected)
     return more if len(more) > len(glyphs) else glyphs
 
 
-def choose_with_labels(rgb: np.ndarray, mask: np.ndarray, expected: list[str] | None) -> list[PanelBox]:
-    """The label-anchored split or the best gutter split with labels attached, whichever fits better.
+FIRST_READ = 12
 
-    Label glyphs are read first and cleared from the mask before the gutter split, so that
-    a letter standing in a gutter is neither a panel nor part of one.
+
+def find_label_glyphs(rgb: np.ndarray, mask: np.ndarray, expected: list[str] | None) -> list[Glyph]:
+    """The consistent set of printed panel letters, read with as few OCR calls as will do.
+
+    Candidates are read best-ranked first; once the letters read name every expected label,
+    the remaining candidates and the extra searches are skipped.
     """
     strength = ink_strength(rgb)
-    read = read_glyphs(strength, glyph_candidates(mask), expected)
-    read += read_glyphs(
-        strength, glyph_candidates(mask, parenthesised=True)[:12], expected, parenthesised=True
-    )
+    cache: dict = {}
+
+    def reader(boxes: list, parenthesised: bool = False) -> list[Glyph]:
+        return read_glyphs(strength, boxes, expected, parenthesised, cache if not parenthesised else None)
+
+    def complete(found: list[Glyph]) -> bool:
+        return bool(expected) and len(found) >= len(expected)
+
+    ranked = glyph_candidates(mask)
+    read = reader(ranked[:FIRST_READ])
     glyphs = consistent_labels(read, expected)
+    if not complete(glyphs):
+        read += reader(ranked[FIRST_READ:])
+        read += reader(glyph_candidates(mask, parenthesised=True)[:12], parenthesised=True)
+        glyphs = consistent_labels(read, expected)
     if expected and len(glyphs) < len(expected):
         # Some letters were not among the largest blobs: look again, ranking by white space.
         seen = {g.box for g in read}
         extra = [b for b in glyph_candidates(mask, by_room=True) if b not in seen]
-        more = consistent_labels(read + read_glyphs(strength, extra, expected), expected)
+        more = consistent_labels(read + reader(extra), expected)
         glyphs = more if len(more) > len(glyphs) else glyphs
-    glyphs = _find_letter_i(mask, strength, read, glyphs, expected)
-    cleared = mask.copy()
+    return _find_letter_i(mask, reader, read, glyphs, expected)
+
+
+def choose_with_labels(
+    rgb: np.ndarray, mask: np.ndarray, expected: list[str] | None, alternatives: tuple[np.ndarray, ...] = ()
+) -> list[PanelBox]:
+    """The label-anchored split or the best gutter split with labels attached, whichever fits better.
+
+    ``alternatives`` are other ink masks (another tolerance) offering more gutter splits.
+
+    Label glyphs are read first and cleared from the mask before the gutter split, so that
+    a letter standing in a gutter is neither a panel nor part of one.
+    """
+    glyphs = find_label_glyphs(rgb, mask, expected)
+    cleared = [m.copy() for m in (mask, *alternatives)]
     for x1, y1, x2, y2 in (g.box for g in glyphs):
-        cleared[y1:y2, x1:x2] = False
-    cands = candidates(cleared) or candidates(mask)
+        for m in cleared:
+            m[y1:y2, x1:x2] = False
+    cands = candidates(cleared[0], tuple(cleared[1:])) or candidates(mask, alternatives)
     gutter = gutter_panels(rgb, _pick(cands, expected), glyphs, expected)
     if len(glyphs) < 2:
         return gutter

@@ -28,21 +28,37 @@ class Glyph:
     score: float = 0.0
 
 
+# Recognition input width (px at 48 px height), RapidOCR's default: narrower canvases run
+# faster but change readings of single letters (a trailing "l" after "A"), so it is kept.
+REC_WIDTH = 320
+
+
 @functools.lru_cache(maxsize=1)
 def ocr_engine():
     """The RapidOCR engine, created once per process (model load takes about a second)."""
     from rapidocr import RapidOCR
 
-    return RapidOCR(params={"Global.log_level": "error"})
+    return RapidOCR(
+        params={"Global.log_level": "error", "Rec.rec_img_shape": [3, 48, REC_WIDTH], "Rec.rec_batch_num": 16}
+    )
+
+
+def read_texts(crops_bgr: list[np.ndarray]) -> list[tuple[str, float]]:
+    """Recognition-only OCR of text-line crops in batches: (text, score) each, ('', 0) when unread."""
+    if not crops_bgr:
+        return []
+    from rapidocr.ch_ppocr_rec.typings import TextRecInput
+
+    engine = ocr_engine()
+    out = engine._load_rec_model()(TextRecInput(img=list(crops_bgr)))
+    return [
+        (str(t or ""), float(sc or 0.0) if t else 0.0) for t, sc in zip(out.txts, out.scores, strict=True)
+    ]
 
 
 def read_text(crop_bgr: np.ndarray) -> tuple[str, float]:
     """Recognition-only OCR of one text-line crop: (text, score), ('', 0) when nothing is read."""
-    out = ocr_engine()(crop_bgr, use_det=False, use_cls=False, use_rec=True)
-    txts, scores = getattr(out, "txts", None), getattr(out, "scores", None)
-    if not txts:
-        return "", 0.0
-    return str(txts[0]), float(scores[0])
+    return read_texts([crop_bgr])[0]
 
 
 def normalise(text: str, expected: list[str] | None = None) -> str:
@@ -61,24 +77,59 @@ def normalise(text: str, expected: list[str] | None = None) -> str:
     rest = "".join(c for c in chars[1:] if c.isalpha())
     if not expected:
         return letter
-    key = "l" if letter.lower() in ("i", "l") else letter.lower()
-    matches = [e for e in expected if ("l" if e[0].lower() in ("i", "l") else e[0].lower()) == key]
+    # A bar (1 | ] or an I / l not printed in the caption's case) is an I first, an l second; an
+    # ``L`` has a foot and is taken as read. Other letters: as read in case, then in any case.
+    bar = first in "1|][!" or (first in "Il" and not any(e[0] == first for e in expected))
+    matches = [] if bar else [e for e in expected if e[0] == first]
+    matches = matches or ([] if bar else [e for e in expected if e[0].lower() == first.lower()])
+    if not matches and letter.lower() in ("i", "l"):
+        matches = sorted((e for e in expected if e[0].lower() in ("i", "l")), key=lambda e: e[0] not in "Ii")
     if not matches:
         return ""
     subs = [e for e in matches if e[1:] and rest.lower().startswith(e[1:].lower().rstrip("'"))]
     if subs:
         return max(subs, key=len)
-    return min(matches, key=len)
+    return min(matches, key=len)  # stable: the first of equal length (``I`` before ``L``)
 
 
-def _components(mask: np.ndarray, max_aspect: float, scale: int | None = None) -> np.ndarray:
-    """``(x1, y1, x2, y2)`` rows of letter-sized components; sizes relative to ``scale`` px (the figure)."""
+def _components(
+    mask: np.ndarray, max_aspect: float, scale: int | None = None, min_aspect: float = 0.3
+) -> np.ndarray:
+    """``(x1, y1, x2, y2)`` rows of letter-sized components, ``min_aspect`` to ``max_aspect`` times
+    as wide as tall; sizes relative to ``scale`` px (the figure)."""
     size = scale or max(mask.shape)
     _, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
     x, y, w, h, a = (stats[1:, k] for k in range(5))
-    ok = (h >= max(6, 0.005 * size)) & (h <= 0.05 * size) & (w >= 0.3 * h) & (w <= max_aspect * h)
+    ok = (h >= max(6, 0.005 * size)) & (h <= 0.05 * size) & (w >= min_aspect * h) & (w <= max_aspect * h)
     ok &= a >= 0.15 * w * h
     return np.stack([x, y, x + w, y + h], axis=1)[ok]
+
+
+def _chained(mask: np.ndarray) -> np.ndarray:
+    """Boxes of ``(a)``-like runs: a parenthesis-tall component followed by up to four more on its
+    line (tops and bottoms within a quarter of its height, gaps under half of it)."""
+    parts = _components(mask, 1.4, min_aspect=0.1)  # a thin ")" too
+    if parts.size == 0:
+        return parts.reshape(0, 4)
+    parts = parts[np.argsort(parts[:, 0])]
+    out = []
+    for x1, y1, x2, y2 in parts:
+        h = y2 - y1
+        box = [x1, y1, x2, y2]
+        for _ in range(4):
+            nxt = parts[
+                (parts[:, 0] > box[2])
+                & (parts[:, 0] - box[2] <= 0.5 * h)
+                & (parts[:, 1] >= y1 - 0.25 * h)
+                & (parts[:, 3] <= y2 + 0.25 * h)
+            ]
+            if nxt.size == 0:
+                break
+            b = nxt[0]
+            box = [box[0], min(box[1], b[1]), b[2], max(box[3], b[3])]
+        if box[2] > x2:
+            out.append(box)
+    return np.array(out, dtype=parts.dtype).reshape(-1, 4)
 
 
 def _bars(mask: np.ndarray, height: float) -> np.ndarray:
@@ -94,9 +145,9 @@ def glyph_candidates(
 ) -> list[Box]:
     """Letter-sized blobs with empty space to their left and above them, largest first.
 
-    With ``parenthesised`` the blobs are ``(a)``-shaped groups: the mask with 1-2 px gaps
-    closed, 1.4 to 2.8 times as wide as tall. ``by_room`` ranks by the white space around a
-    blob before its height (small letters in figures with large body text), among blobs at
+    With ``parenthesised`` the blobs are ``(a)``-shaped groups (the mask with 1-2 px gaps
+    closed, or glyphs chained along a line), 1.1 to 2.8 times as wide as tall (``(f)`` is
+    narrow). ``by_room`` ranks by the white space around a blob before its height (small letters in figures with large body text), among blobs at
     least half as tall as the tallest ones. ``bar_height`` looks for ``I``-shaped bars of
     that height instead (too narrow for the letter filter).
     """
@@ -105,8 +156,9 @@ def glyph_candidates(
         bridge = max(2, round(0.003 * max(fig_h, fig_w)))
         kernel = np.ones((1, bridge + 1), np.uint8)
         closed = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_CLOSE, kernel) > 0
-        boxes = _components(closed, 2.8)
-        boxes = boxes[(boxes[:, 2] - boxes[:, 0]) >= 1.4 * (boxes[:, 3] - boxes[:, 1])]
+        # Wide letter spacing leaves gaps the closing misses: also chain glyphs on one line.
+        boxes = np.unique(np.concatenate([_components(closed, 2.8), _chained(mask)]), axis=0)
+        boxes = boxes[(boxes[:, 2] - boxes[:, 0]) >= 1.1 * (boxes[:, 3] - boxes[:, 1])]
     elif bar_height:
         boxes = _bars(mask, bar_height)
     else:
@@ -166,16 +218,26 @@ def _glyph_crop(mask: np.ndarray, box: Box, extend_right: float = 0.0) -> np.nda
 
 
 def read_glyphs(
-    mask: np.ndarray, boxes: list[Box], expected: list[str] | None, parenthesised: bool = False
+    mask: np.ndarray,
+    boxes: list[Box],
+    expected: list[str] | None,
+    parenthesised: bool = False,
+    cache: dict | None = None,
 ) -> list[Glyph]:
     """OCR each candidate; keep those reading as a plausible label (in ``expected`` when given).
 
     ``parenthesised`` candidates count only when the reading shows a parenthesis: ``(a)``.
+    ``cache`` (one dict per figure and ``mask``) keeps raw readings by box, so a box offered
+    again by another candidate search is not read twice.
     """
     subs = bool(expected) and any(len(e) > 1 for e in expected)
+    cache = {} if cache is None else cache
+    todo = [b for b in dict.fromkeys(boxes) if b not in cache]
+    crops = [_glyph_crop(mask, box, extend_right=1.2 if subs else 0.0) for box in todo]
+    cache.update(zip(todo, read_texts(crops), strict=True))
     out = []
     for box in boxes:
-        text, score = read_text(_glyph_crop(mask, box, extend_right=1.2 if subs else 0.0))
+        text, score = cache[box]
         if parenthesised and not re.fullmatch(r"\(?[A-Za-z]{1,4}\)", text.strip()):
             continue
         label = normalise(text, expected)
@@ -188,8 +250,8 @@ def consistent_labels(glyphs: list[Glyph], expected: list[str] | None) -> list[G
     """The largest set of glyphs of one size naming distinct labels (one glyph per label)."""
     best: list[Glyph] = []
     for ref in glyphs:
-        h = letter_height(ref)
-        same = [g for g in glyphs if 0.75 * h <= letter_height(g) <= 1.33 * h and g.score >= 0.5]
+        same = [g for g in glyphs if _same_size(ref, g) and g.score >= 0.5]
+        h = ref.box[3] - ref.box[1]
         if not expected:
             case = ref.text[0].isupper()
             same = [g for g in same if g.text[0].isupper() == case]
@@ -217,6 +279,13 @@ def letter_height(glyph: Glyph) -> float:
     return h / 0.72 if glyph.text[:1] in _X_HEIGHT else float(h)
 
 
+def _same_size(a: Glyph, b: Glyph) -> bool:
+    """Heights within a third of each other, as measured or as scaled to cap height (``a`` vs ``b``)."""
+    raw = (b.box[3] - b.box[1]) / max(1, a.box[3] - a.box[1])
+    scaled = letter_height(b) / max(1.0, letter_height(a))
+    return 0.75 <= raw <= 1.33 or 0.75 <= scaled <= 1.33
+
+
 def _alignment(glyphs: list[Glyph]) -> list[int]:
     """Per glyph, how many other glyphs (with another text) share its top edge or left edge."""
     if not glyphs:
@@ -240,29 +309,37 @@ def _is_sequence(labels: list[str]) -> bool:
     return bool(letters) and letters[0] == ord("a") and letters[-1] - letters[0] <= len(letters)
 
 
-def corner_label(rgb: np.ndarray, panel: Box, expected: list[str] | None, taken: set[str]) -> Glyph | None:
+def corner_label(
+    rgb: np.ndarray, panel: Box, expected: list[str] | None, taken: set[str], bar_height: float | None = None
+) -> Glyph | None:
     """A label printed on the image itself near the panel's top-left corner (white or black letter).
 
     Searches a window of 20 % of the panel (at least 40 px) with a bright-ink and a dark-ink
-    mask; returns the best-scoring reading not in ``taken``, in figure pixels.
+    mask; returns the best-scoring reading not in ``taken``, in figure pixels. With
+    ``bar_height`` (px, the height of the labels found elsewhere) upright bars that tall are
+    tried too, while an expected ``I``/``l`` is still missing: too narrow for the letter filter.
     """
+    want_bar = bar_height and any(e.lower() in ("i", "l") and e not in taken for e in expected or [])
     x1, y1, x2, y2 = panel
     wx2 = min(x2, x1 + max(40, (x2 - x1) // 5))
     wy2 = min(y2, y1 + max(40, (y2 - y1) // 5))
     crop = rgb[y1:wy2, x1:wx2]
     if crop.size == 0:
         return None
-    best: Glyph | None = None
+    boxes, crops = [], []
     for mask in (crop.min(axis=2) > 200, crop.max(axis=2) < 60):
         if mask.mean() > 0.5:
             continue  # that colour is the background here, not the ink of a letter
         comps = _components(mask, 1.4, scale=max(rgb.shape[:2]))
+        if want_bar:
+            comps = np.concatenate([comps, _bars(mask, bar_height)])
         comps = comps[(comps[:, 3] - comps[:, 1]) <= 0.6 * mask.shape[0]]
-        near = comps[np.argsort(comps[:, 0] + comps[:, 1])][:3]
-        for box in near:
-            text, score = read_text(_glyph_crop(mask, tuple(int(v) for v in box)))
-            label = normalise(text, expected)
-            if label and label not in taken and (best is None or score > best.score):
-                gx1, gy1, gx2, gy2 = (int(v) for v in box)
-                best = Glyph((x1 + gx1, y1 + gy1, x1 + gx2, y1 + gy2), label, score)
+        for box in comps[np.argsort(comps[:, 0] + comps[:, 1])][:3]:
+            boxes.append(tuple(int(v) for v in box))
+            crops.append(_glyph_crop(mask, boxes[-1]))
+    best: Glyph | None = None
+    for (gx1, gy1, gx2, gy2), (text, score) in zip(boxes, read_texts(crops), strict=True):
+        label = normalise(text, expected)
+        if label and label not in taken and (best is None or score > best.score):
+            best = Glyph((x1 + gx1, y1 + gy1, x1 + gx2, y1 + gy2), label, score)
     return best if best is not None and best.score >= 0.5 else None

@@ -50,6 +50,19 @@ def sort_key(label: str) -> tuple:
     return (ord(label[0].lower()) - 96, sub_rank, label.count("'"))
 
 
+def sort_labels(labels: list[str]) -> list[str]:
+    """``labels`` in natural order; among letter labels a lone ``i``/``v``/``x`` is the letter, not
+    a roman numeral (``a..h, i, j`` keeps ``i`` between ``h`` and ``j``)."""
+    letters = any(not is_roman(lab) for lab in labels)
+
+    def key(label: str) -> tuple:
+        if letters and len(label) == 1:
+            return (ord(label.lower()) - 96, 0, 0)
+        return sort_key(label)
+
+    return sorted(labels, key=key)
+
+
 def expand_range(first: str, last: str) -> list[str] | None:
     """Labels from ``first`` to ``last`` inclusive (``A``–``D``, ``ii``–``iv``, ``Ai``–``Aiii``)."""
     if len(first) > 1 and not is_roman(first) and first[1:] in ROMAN and is_roman(last):

@@ -18,9 +18,9 @@ _ATOM_END = rf"{ATOM_RE}(?![A-Za-z0-9])"
 _GROUP = rf"{_ATOM_END}(?:\.?\s*(?:[-–—]|,|\band\b|\bto\b)\s*{_ATOM_END})*"
 # "(C, in red, 200x)": a label group opening a parenthesis that goes on with notes.
 _PAREN_LEAD = re.compile(rf"^({_GROUP})\.?,\s+(?=[a-z0-9])")
-_BARE_PAREN = re.compile(rf"(?<![\w'(\-/])({_GROUP})\)")
+_BARE_PAREN = re.compile(rf"(?<![\w'(\-/&+])({_GROUP})\)")
 _GLUED_PAREN = re.compile(r"(?<=[a-z]{3})([A-Z])\)(?=\s)")
-_BARE = re.compile(rf"(?<![\w'(\-/])({_GROUP})([.:,])?(?=\s+\S)")
+_BARE = re.compile(rf"(?<![\w'(\-/&+])({_GROUP})([.:,])?(?=\s+\S)")
 _GLUED_OK = re.compile(r"(?:^|\s|[\w)]{2}\.)$")
 _CLAUSE_END = ".;:!?"
 
@@ -101,6 +101,26 @@ def find_mentions(text: str, bold_labels: list[str] | None = None) -> list[Menti
     return sorted(paren + bare, key=lambda m: m.start)
 
 
+_CAPITAL_BARE = re.compile(r"(?:^|(?<=[.;:!?])|(?<=[.;:!?]\s))([A-Z])\s+(?=[A-Z][a-z])")
+
+
+def capital_bare_mentions(text: str) -> list[Mention]:
+    """Fallback for captions printing upper-case labels bare ("in vivo.A Mice were ... B Nodules").
+
+    A capital letter opening a sentence before a capitalised word; kept only as a run from
+    ``A`` of at least two letters with one that is not an English word (``A``, ``I``), each
+    letter once.
+    """
+    found: dict[str, Mention] = {}
+    for m in _CAPITAL_BARE.finditer(text):
+        found.setdefault(m.group(1), Mention(m.start(1), m.end(1), [m.group(1)], "bare"))
+    run = _keep_run(set(found))
+    letters = {c.upper() for c in run}
+    if "A" not in letters or len(letters) < 2 or not letters - {"A", "I"}:
+        return []
+    return sorted((found[c] for c in letters), key=lambda m: m.start)
+
+
 def _letter_case(label: str) -> str:
     return "upper" if label[0].isupper() else "lower"
 
@@ -175,9 +195,24 @@ def filter_mentions(
         if bold_labels:
             run |= {b[0].lower() for b in bold_labels}
         kept = [m for m in kept if all(lab[0].lower() in run for lab in m.labels)]
+        kept = _drop_orphan_subs(kept)
         if text:
             kept = _drop_stray_letters(kept, text)
     return _drop_back_references(kept)
+
+
+def _drop_orphan_subs(mentions: list[Mention]) -> list[Mention]:
+    """Drop mentions naming a sub-label (``Cx``, ``Bv``) whose letter never gets a first one (``Ci``).
+
+    Sub-numerals count from ``i``; a lone ``(Cx)`` is an abbreviation ("castration (Cx)").
+    """
+    firsts = {lab[0] for m in mentions for lab in m.labels if lab[1:].rstrip("'") == "i"}
+
+    def orphan(lab: str) -> bool:
+        sub = lab[1:].rstrip("'")
+        return len(lab) > 1 and not is_roman(lab) and is_roman(sub) and lab[0] not in firsts
+
+    return [m for m in mentions if not any(orphan(lab) for lab in m.labels)]
 
 
 def _drop_back_references(mentions: list[Mention]) -> list[Mention]:

@@ -50,15 +50,19 @@ def _is_label_glyph(box: Box, fig_w: int, fig_h: int) -> bool:
     return 0.006 * size <= h <= 0.05 * size and w <= 2.6 * h and w >= 0.2 * h
 
 
-def candidates(mask: np.ndarray) -> list[Candidate]:
-    """Alternative splits for each gutter width in ``GAP_FRACTIONS`` (duplicates removed)."""
+def candidates(mask: np.ndarray, alternatives: tuple[np.ndarray, ...] = ()) -> list[Candidate]:
+    """Alternative splits for each gutter width in ``GAP_FRACTIONS`` (duplicates removed).
+
+    ``alternatives`` are other ink masks of the same figure (another ink tolerance); their
+    splits follow those of ``mask``, so ties go to ``mask``.
+    """
     fig_h, fig_w = mask.shape
     size = max(fig_w, fig_h)
     noise = 1 if size > 400 else 0
     out: list[Candidate] = []
     seen: set[tuple] = set()
-    for frac in GAP_FRACTIONS:
-        leaves = xy_cut(mask, (0, 0, fig_w, fig_h), max(2, round(frac * size)), noise)
+    for frac, ink in ((f, m) for m in (mask, *alternatives) for f in GAP_FRACTIONS):
+        leaves = xy_cut(ink, (0, 0, fig_w, fig_h), max(2, round(frac * size)), noise)
         glyphs = [b for b in leaves if _is_label_glyph(b, fig_w, fig_h)]
         rest = [b for b in leaves if b not in glyphs] or leaves
         boxes = merge_small(rest, fig_w, fig_h)
@@ -89,34 +93,40 @@ def split_panels(
     gutters gives one panel covering its content.
     """
     fig_h, fig_w = rgb.shape[:2]
-    bg, ink = page_ink(rgb)
+    bg, ink, extra = page_ink(rgb)
     mask = remove_rules(ink)
     if not mask.any():
         return [PanelBox((0, 0, fig_w, fig_h), confidence=0.0)]
+    alternatives = tuple(remove_rules(e) for e in extra)
     if ocr:
         from curate.layout.anchors import choose_with_labels
 
-        panels = choose_with_labels(rgb, mask, expected_labels)
+        panels = choose_with_labels(rgb, mask, expected_labels, alternatives)
     else:
-        chosen = _pick(candidates(mask), expected_labels)
+        chosen = _pick(candidates(mask, alternatives), expected_labels)
         panels = finish(chosen.boxes, expected_labels, agree=_agreement(chosen, expected_labels))
     return add_insets(rgb, ink, panels)
 
 
-def page_ink(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(gutter colour, ink mask): the border colour, or for a framed figure whose border colour
-    covers almost nothing inside, the colour of its uniform gutter lines (frame cleared)."""
+def page_ink(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    """(gutter colour, ink mask, alternative ink masks) of a figure.
+
+    The gutter colour is the border colour, or for a framed figure whose border colour covers
+    almost nothing inside, the colour of its flat gutter lines (frame cleared). On a dark page
+    a second mask with a tight tolerance is offered: dark image areas (noise, tissue) sit just
+    above the flat black gutter, though air in CT/MR images is as black as the gutter.
+    """
     bg = background_colour(rgb)
     ink = ink_mask(rgb, bg)
     x1, y1, x2, y2 = frame_depth(rgb, bg)
-    if ink[y1:y2, x1:x2].mean() < 0.95:
-        return bg, ink
-    alt = gutter_colour(rgb, bg)
-    if alt is None:
-        return bg, ink
-    framed = np.zeros_like(ink)
-    framed[y1:y2, x1:x2] = ink_mask(rgb[y1:y2, x1:x2], alt)
-    return alt, framed
+    if ink[y1:y2, x1:x2].mean() >= 0.95:
+        alt = gutter_colour(rgb, bg)
+        if alt is not None:
+            framed = np.zeros_like(ink)
+            # Gutter lines are flat: a tight tolerance keeps bright image areas from reading as gutter.
+            framed[y1:y2, x1:x2] = ink_mask(rgb[y1:y2, x1:x2], alt, tol=16)
+            return alt, framed, []
+    return bg, ink, [ink_mask(rgb, bg, tol=16)] if bg.max() < 80 else []
 
 
 def add_insets(rgb: np.ndarray, ink: np.ndarray, panels: list[PanelBox]) -> list[PanelBox]:

@@ -14,8 +14,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from curate.layout.labelsyntax import sort_key
-from curate.layout.mentions import Mention, filter_mentions, find_mentions
+from curate.layout.labelsyntax import sort_labels
+from curate.layout.mentions import Mention, capital_bare_mentions, filter_mentions, find_mentions
 
 _ABBREV = re.compile(
     r"(?:\b(?:Fig|Figs|al|e\.g|i\.e|vs|approx|ca|No|Dr|resp|cf|Ref|sp|spp|min|max|Inc|Ltd|St))\.$"
@@ -108,6 +108,7 @@ def split_caption(caption: str, bold_labels: list[str] | None = None) -> Caption
     """
     text = caption.strip()
     mentions = filter_mentions(find_mentions(text, bold_labels), bold_labels, text)
+    mentions = mentions or capital_bare_mentions(text)
     if not mentions:
         return CaptionSplit(preamble=_clean(text))
     starts = sentence_starts(text)
@@ -120,6 +121,6 @@ def split_caption(caption: str, bold_labels: list[str] | None = None) -> Caption
             if piece and piece not in bucket:
                 bucket.append(piece)
     positional = all(m.kind == "position" for m in mentions)
-    labels = list(gathered) if positional else sorted(gathered, key=sort_key)
+    labels = list(gathered) if positional else sort_labels(list(gathered))
     parts = {lab: " ".join(gathered[lab]) for lab in labels}
     return CaptionSplit(preamble=preamble, parts=parts, labels=labels)
