@@ -88,7 +88,7 @@ def write_dataset_card(layout: RunLayout, config: RunConfig) -> None:
               "image's pixels, level, parent ids, licence, provenance). `sizes.json` per split.", "",
               "Captions: " + config.captions.backend + "; regions: " + config.regions.backend + ".", "",
               "Versions: " + ", ".join(f"{n} {_version(n)}" for n in _VERSIONED), "", "Config:", "", "```yaml",
-              yaml.safe_dump(config.model_dump(mode="json", exclude={"runs_dir", "input_dir", "ray_address"}),
+              yaml.safe_dump(config.model_dump(mode="json", exclude={"runs_dir", "input_dir", "ray_address", "runner", "num_workers"}),
                              sort_keys=True).rstrip(), "```", "", "## Known limitations", "",
               "- Text-mined captions reuse the authors' wording; summaries are cut to 10-15 words and may be "
               "padded with a neutral tail when a caption is very short.",
