@@ -53,6 +53,11 @@ def _rect(box, s: float, colour: str, cls: str, dash: bool = False) -> str:
             f'fill="none" stroke="{colour}" stroke-width="2"{extra}/>')
 
 
+def _in_figure(box_panel, ox: int, oy: int) -> list[int]:
+    """A panel-pixel box moved into figure pixels by the panel's origin."""
+    return [box_panel[0] + ox, box_panel[1] + oy, box_panel[2] + ox, box_panel[3] + oy]
+
+
 def _overlay(panels, markers, regions, s: float, w: int, h: int) -> str:
     parts = [f'<svg width="{w}" height="{h}">']
     origin = {}
@@ -64,17 +69,13 @@ def _overlay(panels, markers, regions, s: float, w: int, h: int) -> str:
                      f'font-weight="bold">{html.escape(p.label or "?")}</text>')
     for m in markers:
         ox, oy = origin.get(m.panel_id, (0, 0))
-        box = [m.bbox_xyxy_panel[0] + ox, m.bbox_xyxy_panel[1] + oy, m.bbox_xyxy_panel[2] + ox,
-               m.bbox_xyxy_panel[3] + oy]
-        parts.append(_rect(box, s, "#ffd700", "marker"))
+        parts.append(_rect(_in_figure(m.bbox_xyxy_panel, ox, oy), s, "#ffd700", "marker"))
         if m.tip_xy_panel:
             parts.append(f'<circle class="tip" cx="{(m.tip_xy_panel[0] + ox) * s:.1f}" '
                          f'cy="{(m.tip_xy_panel[1] + oy) * s:.1f}" r="3" fill="#ffd700"/>')
     for r in regions:
         ox, oy = origin.get(r.panel_id, (0, 0))
-        box = [r.bbox_xyxy_panel[0] + ox, r.bbox_xyxy_panel[1] + oy, r.bbox_xyxy_panel[2] + ox,
-               r.bbox_xyxy_panel[3] + oy]
-        parts.append(_rect(box, s, "#00e5ff", "region", dash=True))
+        parts.append(_rect(_in_figure(r.bbox_xyxy_panel, ox, oy), s, "#00e5ff", "region", dash=True))
     parts.append("</svg>")
     return "".join(parts)
 
