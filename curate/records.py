@@ -184,8 +184,9 @@ class Region(Record):
 class Texts(Record):
     """The four texts for one image (figure, panel or patch region).
 
-    ``region`` is ``adjective|term|position`` or ``No Finding``. ``method`` says how they were
-    made; for a VLM, the prompt name and content hash, model id and sampling are recorded.
+    ``region`` is ``adjective|term|position`` or ``No Finding``. ``status`` is
+    ``insufficient_text`` when the paper said too little to mine (texts are still filled, but a
+    consumer may drop them). ``method`` says how they were made; for a VLM, the prompt name and content hash, model id and sampling are recorded.
     """
 
     target_id: str
@@ -196,6 +197,7 @@ class Texts(Record):
     region: str
     negatives: list[str]
     method: Literal["textmined", "vlm"]
+    status: Literal["ok", "insufficient_text"] = "ok"
     prompt_name: str = ""
     prompt_sha256: str = ""
     model_id: str = ""

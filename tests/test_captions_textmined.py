@@ -41,13 +41,13 @@ def test_region_extraction_grammar():
     assert region_extraction("", "center") == NO_FINDING
 
 
-def test_region_negatives_contrast_adjective_or_position():
+def test_region_negatives_change_exactly_one_part():
     region = "irregular|mass|left upper"
     negs = region_negatives(region)
     assert len(negs) == 5 and len(set(negs)) == 5 and region not in negs
     for neg in negs:
-        adj, term, pos = neg.split("|")
-        assert term == "mass" and (adj != "irregular" or pos != "left upper")
+        changed = [a != b for a, b in zip(neg.split("|"), region.split("|"), strict=True)]
+        assert sum(changed) == 1, neg
 
 
 def test_sentence_negatives_are_five_distinct_wrong_variants():
@@ -66,3 +66,30 @@ def test_mine_texts_is_deterministic_and_complete():
     assert a["region"] == "necrotic|core|right lower"
     assert "Fig. 1B shows it." in a["report"] and len(a["negatives"]) == 5
     assert not re.search(r"[,;]", a["summary"])
+
+
+def test_region_negatives_cover_adjective_position_and_term_within_its_category():
+    from curate.captions.textmined import canonical_region, load_vocab
+
+    vocab = load_vocab()
+    negs = region_negatives("irregular|mass|left upper")
+    parts = [n.split("|") for n in negs]
+    assert any(a != "irregular" for a, _, _ in parts)
+    assert any(p != "left upper" for _, _, p in parts)
+    swapped = [t for _, t, _ in parts if t != "mass"]
+    assert swapped and all(t in vocab.term_category["mass"] for t in swapped)
+    # never the positive in other words: "tumour" is a synonym of "mass"
+    assert all(canonical_region(n) != canonical_region("irregular|mass|left upper") for n in negs)
+    assert "irregular|tumor|left upper" not in negs and "irregular|tumour|left upper" not in negs
+
+
+def test_region_negatives_are_deterministic_under_a_seed():
+    assert region_negatives("round|nodule|center", seed=1) == region_negatives("round|nodule|center", seed=1)
+    seeds = {tuple(region_negatives("round|nodule|center", seed=s)) for s in range(6)}
+    assert len(seeds) > 1
+
+
+def test_too_little_text_is_flagged_not_hidden():
+    thin = mine_texts("Fundus.")
+    assert thin["status"] == "insufficient_text" and thin["summary"].endswith(".")
+    assert mine_texts("Axial CT shows a large lesion in the liver")["status"] == "ok"

@@ -35,14 +35,25 @@ class Vocab:
     position_opposites: dict[str, str]
     swaps: dict[str, str]
     stopwords: frozenset[str]
+    term_category: dict[str, list[str]]
+    synonym_of: dict[str, str]
 
 
 @lru_cache(maxsize=1)
 def load_vocab(path: Path | None = None) -> Vocab:
     raw = yaml.safe_load((path or Path(__file__).with_name("vocab.yaml")).read_text())
+    category = {term: members for members in raw["term_categories"].values() for term in members}
+    synonym_of = {word: group[0] for group in raw["synonyms"] for word in group}
     return Vocab(lesion_terms=tuple(raw["lesion_terms"]), contrasts=raw["adjective_contrasts"],
                  default_adjective=raw["default_adjective"], position_opposites=raw["position_opposites"],
-                 swaps=raw["sentence_swaps"], stopwords=frozenset(raw["stopwords"]))
+                 swaps=raw["sentence_swaps"], stopwords=frozenset(raw["stopwords"]), term_category=category,
+                 synonym_of=synonym_of)
+
+
+def canonical_region(region: str) -> tuple[str, ...]:
+    """A region string with synonyms folded, so "round|tumour|center" equals "circular|mass|central"."""
+    vocab = load_vocab()
+    return tuple(" ".join(vocab.synonym_of.get(w, w) for w in part.split()) for part in region.split("|"))
 
 
 def _stable_index(text: str, n: int) -> int:
@@ -122,14 +133,33 @@ def _moved_positions(position: str) -> list[str]:
     return [p for p in dict.fromkeys(flipped + extra) if p != position]
 
 
-def region_negatives(region: str, n: int = 5) -> list[str]:
-    """Contrasting adjectives and moved positions for ``adjective|term|position``."""
+def _other_terms(term: str, seed: int) -> list[str]:
+    """Terms of the same category (never a synonym), in a seed-dependent but fixed order."""
     vocab = load_vocab()
+    same = [t for t in vocab.term_category.get(term, []) if vocab.synonym_of.get(t, t) != vocab.synonym_of.get(term, term)]
+    start = _stable_index(f"{seed}:{term}", len(same)) if same else 0
+    return same[start:] + same[:start]
+
+
+def region_negatives(region: str, n: int = 5, seed: int = 0) -> list[str]:
+    """Five wrong regions for ``adjective|term|position``: contrasting adjectives, a moved
+    position (laterality swapped first), and a term swapped within its category. None equals
+    the positive or says it in other words; the order depends only on ``seed``."""
     adjective, term, position = region.split("|")
-    contrasts = vocab.contrasts.get(adjective) or vocab.contrasts["focal"]
+    vocab = load_vocab()
+    contrasts = vocab.contrasts.get(adjective) or vocab.contrasts[vocab.default_adjective]
     moves = _moved_positions(position)
-    candidates = [f"{a}|{term}|{position}" for a in contrasts[:3]] + [f"{adjective}|{term}|{p}" for p in moves]
-    return list(dict.fromkeys(c for c in candidates if c != region))[:n]
+    terms = _other_terms(term, seed)
+    # interleave the kinds so the five cover texture/shape, location and term
+    kinds = [[f"{a}|{term}|{position}" for a in contrasts], [f"{adjective}|{term}|{p}" for p in moves],
+             [f"{adjective}|{t}|{position}" for t in terms]]
+    ordered = [c for group in zip(*(k + [None] * (6 - len(k)) for k in kinds), strict=False) for c in group if c]
+    positive = canonical_region(region)
+    out: list[str] = []
+    for candidate in ordered:
+        if canonical_region(candidate) != positive and candidate not in out:
+            out.append(candidate)
+    return out[:n]
 
 
 def sentence_negatives(sentence: str, n: int = 5) -> list[str]:
@@ -165,11 +195,23 @@ def sentence_negatives(sentence: str, n: int = 5) -> list[str]:
     return [s for s in dict.fromkeys(out) if s != sentence][:n]
 
 
+MIN_CONTENT_WORDS = 4
+
+
+def text_status(own: str, context: str = "", mentions: list[str] | tuple[str, ...] = ()) -> str:
+    """``ok``, or ``insufficient_text`` when the paper says too little about the image to mine
+    (fewer than ``MIN_CONTENT_WORDS`` content words in all of it)."""
+    stop = load_vocab().stopwords
+    words = [w for text in (own, context, *mentions) for w in content_words(text) if w.lower() not in stop]
+    return "ok" if len(words) >= MIN_CONTENT_WORDS else "insufficient_text"
+
+
 def mine_texts(own: str, context: str = "", mentions: list[str] | tuple[str, ...] = (),
                phrase: str = "", position: str = "") -> dict:
-    """The four texts for one image; ``phrase``/``position`` are set for region-bearing images."""
+    """The four texts for one image; ``phrase``/``position`` are set for region-bearing images.
+    ``status`` says whether the paper gave enough words (see ``text_status``)."""
     summary = summary_sentence(own, context, *mentions)
     region = region_extraction(phrase, position)
     negatives = region_negatives(region) if region != NO_FINDING else sentence_negatives(summary)
     return {"summary": summary, "report": report_text(own, context, mentions) or summary,
-            "region": region, "negatives": negatives}
+            "region": region, "negatives": negatives, "status": text_status(own, context, mentions)}

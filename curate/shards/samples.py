@@ -51,8 +51,8 @@ def _scaled(box, scale: float, dx: int = 0, dy: int = 0) -> list[int]:
 def _texts_dict(texts: Texts | None) -> dict | None:
     if texts is None:
         return None
-    return texts.model_dump(include={"summary", "report", "region", "negatives", "method", "prompt_name",
-                                     "prompt_sha256", "model_id"})
+    return texts.model_dump(include={"summary", "report", "region", "negatives", "method", "status",
+                                     "prompt_name", "prompt_sha256", "model_id"})
 
 
 def _region_meta(region: Region, scale: float, dx: int, dy: int) -> dict:
