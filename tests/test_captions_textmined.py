@@ -93,3 +93,24 @@ def test_too_little_text_is_flagged_not_hidden():
     thin = mine_texts("Fundus.")
     assert thin["status"] == "insufficient_text" and thin["summary"].endswith(".")
     assert mine_texts("Axial CT shows a large lesion in the liver")["status"] == "ok"
+
+
+def test_real_captions_give_rule_abiding_texts(shared_data):
+    import json
+
+    from curate.captions.schema import summary_problems
+    from curate.layout import split_caption
+
+    gold = json.loads((shared_data / "caption-splitting-gt" / "compfigsep"
+                       / "prostate_data_only_annotated_captions.json").read_text())
+    captions = [entry["caption"] for entry in gold.values() if entry.get("caption")]
+    assert len(captions) > 100
+    bad = 0
+    for caption in captions:
+        split = split_caption(caption)
+        for label in split.labels or [None]:
+            own = split.parts.get(label, caption) if label else caption
+            texts = mine_texts(own, split.preamble, phrase="enlarged lymph node", position="left lower")
+            bad += bool(summary_problems(texts["summary"]))
+            assert texts["region"] == "enlarged|node|left lower" and len(set(texts["negatives"])) == 5
+    assert bad == 0
