@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from curate.images import decode_rgb
-from curate.records import ShardSample
+from curate.records import Figure, ShardSample
 from curate.runtime.manifest import write_records
 from curate.runtime.stage import PartInput, PartOutput, Resources, Stage, StageContext
 from curate.shards.card import write_dataset_card, write_sizes
@@ -29,27 +29,24 @@ class ShardsStage(Stage):
     config_sections = ("shards",)
     resources = Resources(cpus=1)
 
-    def process_part(self, inp: PartInput, ctx: StageContext) -> PartOutput:
+    def process_item(self, figure: Figure, inp: PartInput, ctx: StageContext) -> dict:
         cfg = self.config.shards
+        document = inp.rows("documents", figure.document_id)[0]
+        texts = {t.target_id: t for t in inp.rows("texts", figure.id)}
+        samples = build_samples(document, figure, inp.rows("panels", figure.id), inp.rows("markers", figure.id),
+                                inp.rows("regions", figure.id), texts, decode_rgb(ctx.blobs.get(figure.image_sha256)),
+                                max_side=cfg.max_side, min_side=cfg.min_side, quality=cfg.jpeg_quality,
+                                levels=cfg.levels)
+        return {"built": samples}  # written to tars by process_part, not as a manifest table
+
+    def process_part(self, inp: PartInput, ctx: StageContext) -> PartOutput:
+        out = super().process_part(inp, ctx)
         by_split: dict[str, list] = defaultdict(list)
-        quarantine, counts = [], defaultdict(int)
-        for figure in inp.items:
-            try:
-                document = inp.rows("documents", figure.document_id)[0]
-                texts = {t.target_id: t for t in inp.rows("texts", figure.id)}
-                samples = build_samples(document, figure, inp.rows("panels", figure.id),
-                                        inp.rows("markers", figure.id), inp.rows("regions", figure.id), texts,
-                                        decode_rgb(ctx.blobs.get(figure.image_sha256)), max_side=cfg.max_side,
-                                        min_side=cfg.min_side, quality=cfg.jpeg_quality, levels=cfg.levels)
-            except Exception as exc:  # noqa: BLE001 - per-item failure becomes a quarantine row
-                quarantine.append(self.quarantine_row(figure.id, exc, inp.part))
-                continue
-            counts["out"] += 1
-            by_split[split_of(figure.document_id, cfg.splits)].extend(samples)
-            for sample in samples:
-                counts[f"samples.{sample.level}"] += 1
-        rows = self._write_shards(ctx, inp.part, by_split)
-        return PartOutput(tables={"samples": rows}, quarantine=quarantine, counts=dict(counts))
+        for sample in out.tables.pop("built", []):
+            by_split[split_of(sample.document_id, self.config.shards.splits)].append(sample)
+            out.counts[f"samples.{sample.level}"] = out.counts.get(f"samples.{sample.level}", 0) + 1
+        out.tables["samples"] = self._write_shards(ctx, inp.part, by_split)
+        return out
 
     def _write_shards(self, ctx: StageContext, part: int, by_split: dict[str, list]) -> list[ShardSample]:
         root = ctx.layout.shards

@@ -9,7 +9,6 @@ Models are loaded in ``setup()``, once per worker, never per item.
 
 from __future__ import annotations
 
-import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -84,11 +83,14 @@ class Stage:
     def setup(self) -> None:
         """Load models or engines; called once per worker before any part."""
 
-    def process_item(self, item: Any, inp: PartInput, ctx: StageContext) -> dict[str, list[BaseModel]]:
+    def process_item(self, item: Any, inp: PartInput, ctx: StageContext) -> dict[str, list[Any]]:
+        """Rows per table for one item. Keys outside ``writes`` (and ``quarantine``) are the
+        stage's own intermediate results: ``process_part`` collects them, the runner never
+        writes them."""
         raise NotImplementedError
 
     def process_part(self, inp: PartInput, ctx: StageContext) -> PartOutput:
-        tables: dict[str, list[BaseModel]] = {name: [] for name in self.writes}
+        tables: dict[str, list[Any]] = {name: [] for name in self.writes}
         quarantine: list[Quarantine] = []
         counts: dict[str, int] = defaultdict(int)
         for item in inp.items:
@@ -102,7 +104,7 @@ class Stage:
                 if table == "quarantine":
                     quarantine.extend(rows)  # type: ignore[arg-type]
                 else:
-                    tables[table].extend(rows)
+                    tables.setdefault(table, []).extend(rows)
         return PartOutput(tables=tables, quarantine=quarantine, counts=dict(counts))
 
     def quarantine_row(self, item_id: str, exc: BaseException, part: int) -> Quarantine:
@@ -113,8 +115,3 @@ class Stage:
     def finalize(self, ctx: StageContext, n_parts: int) -> None:
         """Run once after every part is done (e.g. write indexes); must be idempotent."""
 
-
-def timed(fn, *args, **kwargs) -> tuple[Any, float]:
-    start = time.perf_counter()
-    result = fn(*args, **kwargs)
-    return result, time.perf_counter() - start
