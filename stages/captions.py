@@ -65,7 +65,7 @@ class CaptionsStage(Stage):
 
         data = ctx.blobs.get(figure.image_sha256)
         rgb = decode_rgb(data)
-        requests = [CaptionRequest(figure.id, "figure", encode_jpeg(rgb),
+        requests = [CaptionRequest(figure.id, "figure", data,
                                    {"subcaption": figure.caption, "mentions": figure.mentions})]
         for panel in inp.rows("panels", figure.id):
             crop = crop_xyxy(rgb, panel.bbox_xyxy)

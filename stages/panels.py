@@ -36,7 +36,7 @@ class PanelsStage(Stage):
                 index=index, bbox_xyxy=[int(v) for v in box.bbox_xyxy], label=link.label,
                 label_bbox_xyxy=None if box.label_bbox_xyxy is None else [int(v) for v in box.label_bbox_xyxy],
                 label_score=float(box.label_score), confidence=float(min(box.confidence, link.score or 1.0)),
-                subcaption=own_text if not whole else (own_text or ""),
+                subcaption=own_text,
                 preamble=split.preamble if split.labels else figure.caption,
                 mentions=panel_mentions(figure.mentions, link.label, figure.label) if link.label else [],
                 parent_panel_id=parent, is_whole_figure=whole, unsure=bool(link.unsure),

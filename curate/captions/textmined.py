@@ -16,6 +16,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import zip_longest
 from pathlib import Path
 
 import yaml
@@ -153,7 +154,7 @@ def region_negatives(region: str, n: int = 5, seed: int = 0) -> list[str]:
     # interleave the kinds so the five cover texture/shape, location and term
     kinds = [[f"{a}|{term}|{position}" for a in contrasts], [f"{adjective}|{term}|{p}" for p in moves],
              [f"{adjective}|{t}|{position}" for t in terms]]
-    ordered = [c for group in zip(*(k + [None] * (6 - len(k)) for k in kinds), strict=False) for c in group if c]
+    ordered = [c for group in zip_longest(*kinds) for c in group if c]
     positive = canonical_region(region)
     out: list[str] = []
     for candidate in ordered:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import os
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -204,6 +203,3 @@ class LocalRunner(Runner):
         for part in parts:
             yield execute_part(stage_obj, self.pipeline, self.config, part, config_hash)
 
-
-def default_workers() -> int:
-    return max(1, os.cpu_count() or 1)

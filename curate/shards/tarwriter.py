@@ -23,8 +23,6 @@ class ShardTarWriter:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._fh = open(self.tmp, "wb")  # noqa: SIM115 - closed in close()
         self._tar = tarfile.open(fileobj=self._fh, mode="w", format=tarfile.USTAR_FORMAT)
-        self.count = 0
-        self.bytes = 0
 
     def write(self, key: str, members: dict[str, bytes]) -> None:
         """Write one sample: ``key.ext`` for each ``ext -> bytes`` in sorted extension order."""
@@ -37,8 +35,6 @@ class ShardTarWriter:
             info.uid = info.gid = 0
             info.uname = info.gname = "panel2patch"
             self._tar.addfile(info, io.BytesIO(data))
-            self.bytes += len(data)
-        self.count += 1
 
     def close(self) -> None:
         self._tar.close()
