@@ -63,9 +63,9 @@ class CaptionsStage(Stage):
     def _vlm_texts(self, figure: Figure, inp: PartInput, ctx: StageContext) -> dict:
         from curate.captions.backend import CaptionRequest
 
-        data = ctx.blobs.get(figure.image_sha256)
-        rgb = decode_rgb(data)
-        requests = [CaptionRequest(figure.id, "figure", data,
+        rgb = decode_rgb(ctx.blobs.get(figure.image_sha256))
+        # re-encoded from the normalised pixels (alpha on white, 16-bit rescaled), not the raw bytes
+        requests = [CaptionRequest(figure.id, "figure", encode_jpeg(rgb),
                                    {"subcaption": figure.caption, "mentions": figure.mentions})]
         for panel in inp.rows("panels", figure.id):
             crop = crop_xyxy(rgb, panel.bbox_xyxy)
