@@ -207,3 +207,14 @@ def test_roialign_mode_trains_the_roi_phase(shards, tmp_path):
     line = json.loads((tmp_path / "run" / "metrics.jsonl").read_text().splitlines()[-1])
     assert line["roi_loss"] > 0 and line["neg_loss"] > 0 and "roi" in summary["retrieval"]
     assert "chance" in summary_line(summary)
+
+
+def test_summary_reports_loss_per_phase_because_phases_sum_different_terms():
+    from curate.train.loop import phase_loss, summary_line
+
+    per_phase = phase_loss([5.0, 4.0, 9.0, 7.5, 7.0], ["global", "global", "joint", "joint", "joint"])
+    assert per_phase == {"global": [5.0, 4.0], "joint": [9.0, 7.0]}
+    # a resumed run from an old checkpoint has fewer phase tags than losses: the tags cover the tail
+    assert phase_loss([1.0, 2.0, 3.0], ["roi"]) == {"roi": [3.0, 3.0]}
+    line = summary_line({"steps": 5, "first_loss": 5.0, "last_loss": 7.0, "phase_loss": per_phase, "wall_s": 1.0})
+    assert "global 5.000 -> 4.000" in line and "joint 9.000 -> 7.000" in line

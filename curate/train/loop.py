@@ -142,12 +142,14 @@ class Trainer:
                                      betas=config.betas)
         self.pos = {"phase": 0, "epoch": 0, "step": 0, "global_step": 0}
         self.history: list[float] = []
+        self.history_phase: list[str] = []   # the phase of each history entry: losses differ per phase
         if ckpt is None:
             _init_weights(self.model, config)
         else:
             self.model.load_state_dict(ckpt["model"])
             self.opt.load_state_dict(ckpt["optimizer"])
             self.pos, self.history = ckpt["position"], ckpt["history"]
+            self.history_phase = ckpt.get("history_phase", [])
             set_rng_state(ckpt["rng"][min(self.rank, len(ckpt["rng"]) - 1)])
         self.net = self.model
         if self.world > 1:
@@ -166,7 +168,8 @@ class Trainer:
             save_checkpoint(self.out / CHECKPOINT, {
                 "config": self.cfg.model_dump(mode="json"), "identity": self.cfg.identity(),
                 "model": self.model.state_dict(), "optimizer": self.opt.state_dict(), "position": dict(self.pos),
-                "rng": states, "vocab": self.vocab, "history": self.history})
+                "rng": states, "vocab": self.vocab, "history": self.history,
+                "history_phase": self.history_phase})
 
     def log(self, record: dict) -> None:
         if self.rank == 0:
@@ -240,6 +243,7 @@ class Trainer:
             self.pos["global_step"] += 1
             done += phase.batch_size * self.world
             self.history.append(losses["loss"])
+            self.history_phase.append(phase.name)
             every = self.cfg.checkpoint_every
             if every and self.pos["global_step"] % every == 0:
                 self.checkpoint()
@@ -261,6 +265,7 @@ def train(config: TrainConfig, shards_dir: Path | str, out_dir: Path | str, *,
     history = trainer.history
     summary = {"finished": finished, "steps": trainer.pos["global_step"], "world": trainer.world,
                "first_loss": history[0] if history else None, "last_loss": history[-1] if history else None,
+               "phase_loss": phase_loss(trainer.history, trainer.history_phase),
                "checkpoint": str(Path(out_dir) / CHECKPOINT), "wall_s": time.perf_counter() - start}
     if finished and evaluate and trainer.rank == 0:
         from curate.eval.retrieval import split_retrieval
@@ -272,9 +277,23 @@ def train(config: TrainConfig, shards_dir: Path | str, out_dir: Path | str, *,
     return summary
 
 
+def phase_loss(history: list[float], phases: list[str]) -> dict[str, list[float]]:
+    """First and last loss of each phase, in curriculum order. Phases sum different loss terms,
+    so only a within-phase comparison says whether training made progress."""
+    out: dict[str, list[float]] = {}
+    for name, loss in zip(phases, history[len(history) - len(phases):], strict=True):
+        out.setdefault(name, [loss, loss])[1] = loss
+    return out
+
+
 def summary_line(summary: dict) -> str:
-    """One line for logs and ``make stages``: steps, loss first -> last, R@1 next to chance."""
-    line = f"{summary['steps']} steps, loss {summary['first_loss']:.3f} -> {summary['last_loss']:.3f}"
+    """One line for logs and ``make stages``: steps, loss first -> last per phase, R@1 next to chance."""
+    per_phase = summary.get("phase_loss") or {}
+    if per_phase:
+        losses = ", ".join(f"{name} {a:.3f} -> {b:.3f}" for name, (a, b) in per_phase.items())
+    else:
+        losses = f"{summary['first_loss']:.3f} -> {summary['last_loss']:.3f}"
+    line = f"{summary['steps']} steps, loss {losses}"
     r = (summary.get("retrieval") or {}).get("all")
     if r:
         line += (f"; R@1 image->text {r['i2t_r1']:.3f}, text->image {r['t2i_r1']:.3f} "
