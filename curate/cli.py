@@ -27,7 +27,15 @@ EXIT_CODES_HELP = ("Exit codes: 0 done; 1 a stage failed (rerun resumes); 2 bad 
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="panel2patch curation pipeline.", epilog=EXIT_CODES_HELP)
-console = Console(stderr=True)
+
+
+def _console(stderr: bool = False, quiet: bool = False) -> Console:
+    """Rich's 80-column default wraps tables in log files; logs get room instead."""
+    probe = Console(stderr=stderr)
+    return Console(stderr=stderr, quiet=quiet, width=None if probe.is_terminal else 160)
+
+
+console = _console(stderr=True)
 
 
 def _pipeline():
@@ -81,7 +89,7 @@ def run(config: Path = typer.Argument(..., exists=True, dir_okay=False, help="ru
     def discover(c):
         return discover_sources(Path(c.input_dir))
 
-    view = ProgressView(Console(stderr=True, quiet=quiet))
+    view = ProgressView(_console(stderr=True, quiet=quiet))
     try:
         if cfg.runner == "ray":
             from curate.runtime.ray_runner import RayRunner
@@ -120,7 +128,7 @@ def status(run_dir: Path = typer.Argument(..., exists=True, file_okay=False),
     if as_json:
         print(json.dumps(status_dict(run_dir, _stage_names(), limit), indent=1))
     else:
-        print_status(Console(), run_dir, _stage_names(), limit)
+        print_status(_console(), run_dir, _stage_names(), limit)
 
 
 @app.command()
