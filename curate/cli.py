@@ -19,6 +19,7 @@ from pathlib import Path
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 
 EXIT_OK, EXIT_STAGE_FAILED, EXIT_USAGE, EXIT_QUARANTINE_BUDGET, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 EXIT_CODES_HELP = ("Exit codes: 0 done; 1 a stage failed (rerun resumes); 2 bad configuration or usage; "
@@ -49,7 +50,7 @@ def _stage_names() -> list[str]:
 
 
 def _fail(code: int, what: str, exc: BaseException | str) -> typer.Exit:
-    console.print(f"[red]{what}[/red]: {exc}", highlight=False)
+    console.print(f"[red]{what}[/red]: {escape(str(exc))}", highlight=False)
     return typer.Exit(code)
 
 
