@@ -1,4 +1,5 @@
-# panel2patch: `make stages` runs the pipeline on the bundled sample; `make test` runs the tests.
+# panel2patch: `make stages` runs the pipeline on the bundled sample and ends by printing the
+# path of its HTML report; `make test` runs the tests.
 VENV ?= .venv
 PY := $(VENV)/bin/python
 SYS_PY ?= python3
@@ -28,8 +29,8 @@ stages: $(VENV)/.core
 	$(PY) -m curate.cli sample sample_corpus
 	$(PY) -m curate.cli run manifests/sample.yaml
 	$(PY) -m curate.cli status runs/sample
-	$(PY) -m curate.cli inspect runs/sample
 	$(PY) -m curate.cli train manifests/train_tiny.yaml --shards runs/sample/shards --out runs/sample/train
+	$(PY) -m curate.cli inspect runs/sample --screenshot
 
 lint: $(VENV)/.dev
 	$(PY) -m ruff check .

@@ -1,6 +1,14 @@
-"""The ``curate`` command: run a pipeline, show a run's funnel, make the sample corpus.
+"""The ``curate`` command: run a pipeline, show a run's funnel and report, train, evaluate.
 
-Exit codes: 0 done; 1 a stage failed (its error is printed); 2 bad configuration or usage.
+Exit codes (a scheduler can act on them; also in ``curate --help`` and the README):
+
+- 0: done.
+- 1: a stage failed (an exception outside the per-item quarantine: a corrupt manifest, a lost
+  worker, a bug). Finished parts are kept; rerunning resumes after the cause is fixed.
+- 2: bad configuration or usage; nothing ran.
+- 3: a stage finished but quarantined more than ``max_quarantine_frac`` of its items; the run
+  stopped after it. Its output is written; ``curate status RUN`` lists the items and reasons.
+- 130: interrupted (Ctrl-C); rerunning resumes.
 """
 
 from __future__ import annotations
@@ -11,11 +19,24 @@ from pathlib import Path
 import typer
 from pydantic import ValidationError
 from rich.console import Console
-from rich.table import Table
+from rich.markup import escape
+
+EXIT_OK, EXIT_STAGE_FAILED, EXIT_USAGE, EXIT_QUARANTINE_BUDGET, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_CODES_HELP = ("Exit codes: 0 done; 1 a stage failed (rerun resumes); 2 bad configuration or usage; "
+                   "3 a stage quarantined more than max_quarantine_frac of its items (run stopped after it); "
+                   "130 interrupted.")
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="panel2patch curation pipeline")
-console = Console(stderr=True)
+                  help="panel2patch curation pipeline.", epilog=EXIT_CODES_HELP)
+
+
+def _console(stderr: bool = False, quiet: bool = False) -> Console:
+    """Rich's 80-column default wraps tables in log files; logs get room instead."""
+    probe = Console(stderr=stderr)
+    return Console(stderr=stderr, quiet=quiet, width=None if probe.is_terminal else 160)
+
+
+console = _console(stderr=True)
 
 
 def _pipeline():
@@ -24,19 +45,36 @@ def _pipeline():
     return PIPELINE
 
 
-@app.command()
-def run(config: Path = typer.Argument(..., exists=True, help="run config YAML"),
+def _stage_names() -> list[str]:
+    return [s.name for s in _pipeline()]
+
+
+def _fail(code: int, what: str, exc: BaseException | str) -> typer.Exit:
+    console.print(f"[red]{what}[/red]: {escape(str(exc))}", highlight=False)
+    return typer.Exit(code)
+
+
+@app.command(epilog=EXIT_CODES_HELP)
+def run(config: Path = typer.Argument(..., exists=True, dir_okay=False, help="run config YAML"),
         overrides: list[str] = typer.Argument(None, help="key=value overrides, e.g. part_size=8"),
         until: str = typer.Option(None, help="stop after this stage"),
         only: str = typer.Option(None, help="run only this stage"),
         runner: str = typer.Option(None, help="local or ray (default from config)"),
         ray_address: str = typer.Option(None, help="join this Ray cluster instead of a local one"),
-        quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress output")) -> None:
-    """Run the pipeline (resumes: finished parts with the same config are skipped)."""
-    from curate.ingest.discover import discover_sources
-    from curate.runtime.config import load_config
-    from curate.runtime.runner import LocalRunner, PipelineError
+        quiet: bool = typer.Option(False, "--quiet", "-q", help="print nothing but errors (batch jobs)")) -> None:
+    """Run the pipeline (resumes: finished parts with the same config are skipped).
 
+    On a terminal each stage shows a progress bar (items, items/s, ETA); in a log, one line
+    per stage. Bars advance when a part finishes (part_size items)."""
+    from curate.ingest.discover import discover_sources
+    from curate.report.terminal import ProgressView, funnel_table, report_funnels
+    from curate.runtime.config import load_config
+    from curate.runtime.runner import LocalRunner, PipelineError, QuarantineBudgetExceeded
+
+    names = _stage_names()
+    for flag, wanted in (("--until", until), ("--only", only)):
+        if wanted is not None and wanted not in names:
+            raise _fail(EXIT_USAGE, "bad usage", f"{flag} {wanted!r}: stages are {', '.join(names)}")
     extra = list(overrides or [])
     if runner:
         extra.append(f"runner={runner}")
@@ -45,50 +83,53 @@ def run(config: Path = typer.Argument(..., exists=True, help="run config YAML"),
     try:
         cfg = load_config(config, extra)
     except (ValidationError, ValueError) as exc:
-        console.print(f"[red]bad configuration[/red]: {exc}")
-        raise typer.Exit(2) from exc
-
-    def progress(stage: str, done: int, total: int) -> None:
-        if not quiet:
-            console.print(f"  {stage:<9} {done}/{total} parts", highlight=False)
+        raise _fail(EXIT_USAGE, "bad configuration", exc) from exc
+    if not Path(cfg.input_dir).is_dir():
+        raise _fail(EXIT_USAGE, "bad configuration", f"input_dir {cfg.input_dir} is not a directory")
 
     def discover(c):
         return discover_sources(Path(c.input_dir))
 
+    view = ProgressView(_console(stderr=True, quiet=quiet))
     try:
         if cfg.runner == "ray":
             from curate.runtime.ray_runner import RayRunner
 
-            runner_obj = RayRunner(cfg, _pipeline(), discover, progress)
+            runner_obj = RayRunner(cfg, _pipeline(), discover, view)
         else:
-            runner_obj = LocalRunner(cfg, _pipeline(), discover, progress)
-        reports = runner_obj.run(until=until, only=only)
-    except (PipelineError, FileNotFoundError) as exc:
-        console.print(f"[red]run failed[/red]: {exc}")
-        raise typer.Exit(1) from exc
+            runner_obj = LocalRunner(cfg, _pipeline(), discover, view)
+    except (PipelineError, FileNotFoundError, ValueError) as exc:
+        raise _fail(EXIT_USAGE, "bad configuration", exc) from exc
+    try:
+        with view:
+            reports = runner_obj.run(until=until, only=only)
+    except QuarantineBudgetExceeded as exc:
+        raise _fail(EXIT_QUARANTINE_BUDGET, "quarantine budget exceeded", exc) from exc
+    except KeyboardInterrupt as exc:
+        raise _fail(EXIT_INTERRUPTED, "interrupted", "rerun the same command to resume") from exc
+    except Exception as exc:  # noqa: BLE001 - any crash of a stage is exit 1, with its cause printed
+        raise _fail(EXIT_STAGE_FAILED, "run failed", f"{type(exc).__name__}: {exc}") from exc
     if not quiet:
-        for rep in reports:
-            c = rep.counts
-            console.print(f"{rep.stage:<9} in {c.get('in', 0):>5}  out {c.get('out', 0):>5}  quarantined "
-                          f"{c.get('quarantined', 0):>4}  cached parts {rep.cached_parts}/{rep.parts}  "
-                          f"{rep.seconds:.1f}s", highlight=False)
-        console.print(f"run directory: {cfg.run_dir}")
+        console.print(funnel_table(f"run {cfg.run_dir} (seconds: wall time of this run)", report_funnels(reports)))
 
 
-@app.command()
-def status(run_dir: Path = typer.Argument(..., exists=True, file_okay=False)) -> None:
-    """Print the funnel of a run: items in, out, quarantined, rows written, seconds, per stage."""
-    from curate.runtime.status import run_funnel
+@app.command(epilog=EXIT_CODES_HELP)
+def status(run_dir: Path = typer.Argument(..., exists=True, file_okay=False),
+           limit: int = typer.Option(10, min=0, help="quarantined/unsure items listed per stage"),
+           as_json: bool = typer.Option(False, "--json", help="print the status as JSON")) -> None:
+    """The funnel of a run per stage (parts, in, out, quarantined, cached, seconds, rows), then the
+    quarantined items with their reasons and the panels marked unsure."""
+    import json
 
-    n_items, parts, funnels = run_funnel(run_dir, [s.name for s in _pipeline()])
-    table = Table(title=f"{run_dir}: {n_items} input items in {parts} parts")
-    for col in ("stage", "parts", "in", "out", "quarantined", "rows", "seconds"):
-        table.add_column(col, justify="left" if col in ("stage", "rows") else "right")
-    for f in funnels:
-        rows = ", ".join(f"{k.split('.', 1)[1]} {v}" for k, v in sorted(f.counts.items()) if k.startswith("rows."))
-        table.add_row(f.stage, str(f.parts_done), str(f.counts.get("in", 0)), str(f.counts.get("out", 0)),
-                      str(f.counts.get("quarantined", 0)), rows, f"{f.seconds:.2f}")
-    Console().print(table)
+    from curate.report.terminal import print_status, status_dict
+    from curate.runtime.manifest import RunLayout
+
+    if not RunLayout(run_dir).inputs.exists():
+        raise _fail(EXIT_USAGE, "not a run directory", f"{run_dir} has no inputs.parquet")
+    if as_json:
+        print(json.dumps(status_dict(run_dir, _stage_names(), limit), indent=1))
+    else:
+        print_status(_console(), run_dir, _stage_names(), limit)
 
 
 @app.command()
@@ -126,12 +167,33 @@ def evaluate(checkpoint: Path = typer.Argument(..., exists=True),
 
 @app.command()
 def inspect(run_dir: Path = typer.Argument(..., exists=True, file_okay=False),
-            max_figures: int = typer.Option(200, help="figures shown in the gallery")) -> None:
-    """Write the run's HTML report (report/index.html): funnel, quarantine, figures with overlays."""
+            max_figures: int = typer.Option(200, min=1, help="figures shown in the gallery"),
+            screenshot: bool = typer.Option(False, help="also save report/screenshot.png (needs chromium)")) -> None:
+    """Write the run's HTML report (report/index.html) and print its path on stdout."""
+    from curate.report.browser import find_chromium, screenshot_page
     from curate.report.html import write_report
+    from curate.runtime.manifest import RunLayout
 
-    out = write_report(run_dir, [s.name for s in _pipeline()], max_figures=max_figures)
-    console.print(f"report: {out}")
+    if not RunLayout(run_dir).inputs.exists():
+        raise _fail(EXIT_USAGE, "not a run directory", f"{run_dir} has no inputs.parquet")
+    out = write_report(run_dir, _stage_names(), max_figures=max_figures)
+    if screenshot:
+        chromium = find_chromium()
+        if chromium is None:
+            console.print("no chromium on PATH: screenshot skipped")
+        else:
+            console.print(f"screenshot: {screenshot_page(chromium, out, out.parent / 'screenshot.png')}")
+    print(out)
+
+
+@app.command()
+def bench(modules: list[str] = typer.Argument(None, help="bench modules, e.g. bench.panels (default: all)")) -> None:
+    """Run the benchmarks (from a checkout) and update bench/results.json."""
+    try:
+        from bench.run import main as run_bench
+    except ModuleNotFoundError as exc:
+        raise _fail(EXIT_USAGE, "bench needs a source checkout", exc) from exc
+    raise typer.Exit(run_bench(list(modules or [])))
 
 
 @app.command()

@@ -43,3 +43,30 @@ def torch_one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="session")
+def sample_corpus_dir(tmp_path_factory) -> Path:
+    """The generated sample corpus (seed 0), made once per session."""
+    from curate.sample.generate import generate_sample
+
+    out = tmp_path_factory.mktemp("sample") / "corpus"
+    generate_sample(out, seed=0)
+    return out
+
+
+@pytest.fixture(scope="session")
+def sample_run(sample_corpus_dir, tmp_path_factory):
+    """(config, stage reports) of the whole pipeline run in process on the sample corpus.
+
+    Shared by several modules: treat the run directory as read-only (copy it to change it)."""
+    from curate.ingest.discover import discover_sources
+    from curate.runtime.config import load_config
+    from curate.runtime.runner import LocalRunner
+    from stages import PIPELINE
+
+    runs = tmp_path_factory.mktemp("ref")
+    cfg = load_config(REPO / "manifests" / "sample.yaml", [f"input_dir={sample_corpus_dir}", f"runs_dir={runs}",
+                                                           "runner=local", "part_size=3"])
+    reports = LocalRunner(cfg, PIPELINE, lambda c: discover_sources(Path(c.input_dir))).run()
+    return cfg, reports

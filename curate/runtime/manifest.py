@@ -108,6 +108,10 @@ class RunLayout:
         return self.root / "work"
 
     @property
+    def last_run(self) -> Path:
+        return self.root / "last_run.json"
+
+    @property
     def shards(self) -> Path:
         return self.root / "shards"
 

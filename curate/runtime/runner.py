@@ -13,6 +13,9 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import pyarrow.parquet as pq
 
 from curate.records import RECORD_TYPES, Quarantine, SourceItem
 from curate.runtime.blobs import BlobStore
@@ -25,6 +28,25 @@ PLAN = "plan"
 
 class PipelineError(RuntimeError):
     """The pipeline is mis-assembled, or a stage failed beyond its error budget."""
+
+
+class QuarantineBudgetExceeded(PipelineError):
+    """A stage finished, but quarantined more of its items than ``max_quarantine_frac`` allows."""
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What a runner reports when it starts a stage and after each finished part.
+
+    ``cached_items`` were done by an earlier run (reused parts): a rate should leave them out.
+    """
+
+    stage: str
+    parts_done: int
+    parts_total: int
+    items_done: int
+    items_total: int
+    cached_items: int = 0
 
 
 @dataclass
@@ -88,6 +110,28 @@ def load_part_input(stage: type[Stage], pipeline: Sequence[type[Stage]], layout:
     return PartInput(part=part, items=items, related=related)
 
 
+def count_stage_items(stage: type[Stage], pipeline: Sequence[type[Stage]], layout: RunLayout,
+                      producers: dict[str, str], n_parts: int, n_sources: int) -> int:
+    """How many items ``stage`` will see in all: its primary rows minus earlier quarantines.
+
+    Reads only id columns, so it stays cheap on a large run."""
+    if stage.primary == "sources":
+        return n_sources
+    earlier = [s.name for s in pipeline[:[s.name for s in pipeline].index(stage.name)]]
+    total = 0
+    for part in range(n_parts):
+        path = layout.table(producers[stage.primary], stage.primary, part)
+        if not path.exists():
+            continue
+        ids = set(pq.read_table(path, columns=["id"]).column("id").to_pylist())
+        for name in earlier:
+            qpath = layout.quarantine(name, part)
+            if qpath.exists():
+                ids -= set(pq.read_table(qpath, columns=["item_id"]).column("item_id").to_pylist())
+        total += len(ids)
+    return total
+
+
 def execute_part(stage_obj: Stage, pipeline: Sequence[type[Stage]], config: RunConfig,
                  part: int, config_hash: str) -> dict:
     """Run one part of one stage and publish it: tables, quarantine, then the ``.done`` marker."""
@@ -127,12 +171,12 @@ class Runner:
 
     def __init__(self, config: RunConfig, pipeline: Sequence[type[Stage]],
                  discover: Callable[[RunConfig], list[SourceItem]],
-                 progress: Callable[[str, int, int], None] | None = None):
-        table_producers(pipeline)
+                 progress: Callable[[Progress], None] | None = None):
+        self.producers = table_producers(pipeline)
         for stage in pipeline:
             stage.check_config(config)
         self.config, self.pipeline, self.discover = config, list(pipeline), discover
-        self.progress = progress or (lambda stage, done, total: None)
+        self.progress = progress or (lambda event: None)
 
     def run(self, until: str | None = None, only: str | None = None) -> list[StageReport]:
         names = [s.name for s in self.pipeline]
@@ -143,45 +187,68 @@ class Runner:
         n_parts = max(1, math.ceil(len(sources) / self.config.part_size))
         hashes = stage_hashes(self.pipeline, self.config)
         layout = RunLayout(self.config.run_dir)
-        reports = []
+        reports: list[StageReport] = []
+        outcome = "failed"
         try:
             for stage in self.pipeline:
                 if only is None or stage.name == only:
-                    reports.append(self._run_stage(stage, n_parts, hashes[stage.name], layout))
+                    reports.append(self._run_stage(stage, n_parts, hashes[stage.name], layout, len(sources)))
+                    self._write_run_log(layout, reports, "running")
+                    self._check_budget(stage, reports[-1])
                 if stage.name == until:
                     break
+            outcome = "done"
+        except QuarantineBudgetExceeded:
+            outcome = "quarantine_budget_exceeded"
+            raise
+        except KeyboardInterrupt:
+            outcome = "interrupted"
+            raise
         finally:
+            self._write_run_log(layout, reports, outcome)
             self.close()
         return reports
 
-    def _run_stage(self, stage: type[Stage], n_parts: int, config_hash: str, layout: RunLayout) -> StageReport:
+    @staticmethod
+    def _write_run_log(layout: RunLayout, reports: list[StageReport], outcome: str) -> None:
+        """``last_run.json``: what the latest invocation did per stage (``curate status`` shows its
+        cached parts; the ``.done`` markers cannot tell a reused part from a fresh one)."""
+        write_json_atomic(layout.last_run, {
+            "outcome": outcome, "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "stages": [{"stage": r.stage, "parts": r.parts, "cached_parts": r.cached_parts,
+                        "counts": dict(r.counts), "seconds": round(r.seconds, 4)} for r in reports]})
+
+    def _run_stage(self, stage: type[Stage], n_parts: int, config_hash: str, layout: RunLayout,
+                   n_sources: int) -> StageReport:
         report = StageReport(stage=stage.name, parts=n_parts)
-        todo = []
+        todo, cached_items = [], 0
         for part in range(n_parts):
             done = layout.read_done(stage.name, part)
             if done and done.get("config_hash") == config_hash:
                 report.cached_parts += 1
+                cached_items += done.get("counts", {}).get("in", 0)
             else:
                 todo.append(part)
-        completed = report.cached_parts
-        self.progress(stage.name, completed, n_parts)
+        n_items = count_stage_items(stage, self.pipeline, layout, self.producers, n_parts, n_sources)
+        completed, items_done = report.cached_parts, cached_items
+        self.progress(Progress(stage.name, completed, n_parts, items_done, n_items, cached_items))
         start = time.perf_counter()
-        for _marker in self.execute(stage, todo, config_hash):
+        for marker in self.execute(stage, todo, config_hash):
             completed += 1
-            self.progress(stage.name, completed, n_parts)
+            items_done += marker["counts"]["in"]
+            self.progress(Progress(stage.name, completed, n_parts, items_done, n_items, cached_items))
         report.seconds = time.perf_counter() - start
         for part in range(n_parts):
             for key, value in (layout.read_done(stage.name, part) or {}).get("counts", {}).items():
                 report.counts[key] += value
         ctx = StageContext(config=self.config, layout=layout, blobs=BlobStore(layout.blobs))
         stage(self.config).finalize(ctx, n_parts)
-        self._check_budget(stage, report)
         return report
 
     def _check_budget(self, stage: type[Stage], report: StageReport) -> None:
         n_in, n_bad = report.counts.get("in", 0), report.counts.get("quarantined", 0)
         if n_in >= 10 and n_bad / n_in > self.config.max_quarantine_frac:
-            raise PipelineError(f"stage {stage.name}: {n_bad} of {n_in} items quarantined, over the "
+            raise QuarantineBudgetExceeded(f"stage {stage.name}: {n_bad} of {n_in} items quarantined, over the "
                                 f"max_quarantine_frac={self.config.max_quarantine_frac} budget; see "
                                 f"{self.config.run_dir / 'quarantine' / stage.name}")
 
