@@ -116,6 +116,8 @@ def _solid_candidates(mask, loose, colour: str, rgb: np.ndarray, scan: MarkerSca
     small = small[small > 0]
     out: list[DetectedMarker] = []
     max_side = max(12, 0.3 * min(pw, ph))
+    # A black glyph with dark pixels all around is a gap between bright strokes (letters).
+    inverted = 255 - rgb if colour == "black" else rgb
     for i in small:
         x, y, w, h, a = (int(v) for v in stats[i])
         if colour in ("white", "black") and _is_scale_bar(w, h, a, (pw, ph)):
@@ -126,7 +128,7 @@ def _solid_candidates(mask, loose, colour: str, rgb: np.ndarray, scan: MarkerSca
         comp = labels[y : y + h, x : x + w] == i
         clear = isolated(comp.astype(np.uint8), loose, x, y)
         if clear < MIN_CLEAR or (colour == "white" and light_surround(rgb, comp, x, y)) or (
-            colour == "black" and light_surround(255 - rgb, comp, x, y)
+            colour == "black" and light_surround(inverted, comp, x, y)
         ):
             continue
         det = _classify_solid(comp, x, y, a)
@@ -246,10 +248,11 @@ def _outlined_head(outer: np.ndarray, outer_area_hole: float, hole: np.ndarray, 
     inner_score = triangle_score(hole, cv2.contourArea(hole))[0]
     if score < MIN_CONFIDENCE or inner_score < MIN_CONFIDENCE:
         return None
-    fill = np.zeros(rgb.shape[:2], np.uint8)
-    cv2.drawContours(fill, [hole], -1, 1, -1)
+    x, y, w, h = cv2.boundingRect(hole)
+    fill = np.zeros((h, w), np.uint8)
+    cv2.drawContours(fill, [hole - np.array([x, y])], -1, 1, -1)
     fill = cv2.erode(fill, np.ones((3, 3), np.uint8))
-    pixels = rgb[fill > 0]
+    pixels = rgb[y : y + h, x : x + w][fill > 0]
     # A drawn head is filled flat; a triangle of image content is not.
     if len(pixels) < 10 or float(pixels.std(axis=0).max()) > 25:
         return None
