@@ -249,10 +249,13 @@ def _outlined_head(outer: np.ndarray, outer_area_hole: float, hole: np.ndarray, 
     if score < MIN_CONFIDENCE or inner_score < MIN_CONFIDENCE:
         return None
     x, y, w, h = cv2.boundingRect(hole)
-    fill = np.zeros((h, w), np.uint8)
+    # One pixel of margin so that erosion also peels the fill off the crop's edges.
+    x, y = max(0, x - 1), max(0, y - 1)
+    crop = rgb[y : y + h + 2, x : x + w + 2]
+    fill = np.zeros(crop.shape[:2], np.uint8)
     cv2.drawContours(fill, [hole - np.array([x, y])], -1, 1, -1)
     fill = cv2.erode(fill, np.ones((3, 3), np.uint8))
-    pixels = rgb[y : y + h, x : x + w][fill > 0]
+    pixels = crop[fill > 0]
     # A drawn head is filled flat; a triangle of image content is not.
     if len(pixels) < 10 or float(pixels.std(axis=0).max()) > 25:
         return None
