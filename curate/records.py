@@ -146,6 +146,8 @@ class Marker(Record):
 
     Boxes and points are in panel pixels. ``direction_deg`` is the pointing direction of an
     arrow (0 = right, 90 = down). ``phrase`` is the caption phrase linked to it ("" if none).
+    ``zoom_panel_id`` is the panel that shows the outlined area magnified ("boxed area
+    magnified in C"), when the caption says so and that panel exists.
     """
 
     panel_id: str
@@ -158,6 +160,7 @@ class Marker(Record):
     confidence: float = 0.0
     phrase: str = ""
     phrase_source: str = ""
+    zoom_panel_id: str | None = None
 
 
 class Region(Record):

@@ -2,19 +2,22 @@
 the caption phrases that explain them.
 
 Reads ``figures`` (items) and ``panels``. Writes ``markers`` in panel pixels. Unlinked
-markers are kept with an empty phrase; the count of unlinked phrases goes to the part's counts.
+markers are kept with an empty phrase. A box or circle whose phrase names the panel that
+magnifies it ("boxed area magnified in C") gets that panel's id as ``zoom_panel_id``.
 """
 
 from __future__ import annotations
 
 from curate.images import crop_xyxy, decode_rgb
 from curate.markers import detect_markers, link_markers, parse_marker_phrases
+from curate.markers.link import zoom_panel
 from curate.records import Figure, Marker, child_id
 from curate.runtime.stage import PartInput, Resources, Stage, StageContext
 
 
 class MarkersStage(Stage):
     name = "markers"
+    version = "2"
     primary = "figures"
     reads = ("panels",)
     writes = ("markers",)
@@ -27,6 +30,7 @@ class MarkersStage(Stage):
             return {"markers": []}
         rgb = decode_rgb(ctx.blobs.get(figure.image_sha256))
         markers: list[Marker] = []
+        labels = {p.label: p.id for p in panels if p.label}
         for panel in panels:
             text = panel.subcaption if panel.subcaption else panel.preamble
             phrases = parse_marker_phrases(text) or parse_marker_phrases(panel.preamble)
@@ -44,5 +48,8 @@ class MarkersStage(Stage):
                     direction_deg=det.direction_deg, confidence=float(det.confidence),
                     phrase=phrase.object_phrase if phrase else "",
                     phrase_source=phrase.sentence if phrase else "",
+                    # An outline whose phrase says where it is enlarged links to that panel.
+                    zoom_panel_id=zoom_panel(phrase.zoom_target, labels, panel.label)
+                    if phrase and det.kind in ("box", "circle") else None,
                 ))
         return {"markers": markers}

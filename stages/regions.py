@@ -37,6 +37,7 @@ def panel_phrases(panel: Panel, markers: list[Marker]) -> list[str]:
 
 class RegionsStage(Stage):
     name = "regions"
+    version = "2"
     primary = "figures"
     reads = ("panels", "markers")
     writes = ("regions",)

@@ -46,6 +46,16 @@ def line_neighbours(x, y, w, h, xs, ys, ws, hs) -> np.ndarray:
     return same_h & aligned & glyph & (gap <= 0.6 * h)
 
 
+def behind(glyphs: np.ndarray, box_xywh, direction_deg: float) -> np.ndarray:
+    """Mask of ``N x 4`` ``(x, y, w, h)`` glyph boxes whose centre lies behind the tail of a
+    pointer at ``box_xywh`` pointing along ``direction_deg``."""
+    x, y, w, h = box_xywh
+    a = np.radians(direction_deg)
+    cx = glyphs[:, 0] + glyphs[:, 2] / 2 - (x + w / 2)
+    cy = glyphs[:, 1] + glyphs[:, 3] / 2 - (y + h / 2)
+    return cx * np.cos(a) + cy * np.sin(a) < -0.25 * max(w, h)
+
+
 def text_like(box_xywh, glyphs: np.ndarray) -> int:
     """Number of glyph neighbours of a component on a horizontal or vertical (rotated) line.
 
@@ -68,7 +78,8 @@ def pure_ink(pixels: np.ndarray, colour: str) -> bool:
     hsv = cv2.cvtColor(pixels.reshape(-1, 1, 3), cv2.COLOR_RGB2HSV).reshape(-1, 3)
     s, v = float(np.median(hsv[:, 1])), float(np.median(hsv[:, 2]))
     if colour == "white":
-        return v >= 190
+        # Thin shafts are blurred grey; the core of the glyph (its brighter part) is white.
+        return float(np.percentile(hsv[:, 2], 80)) >= 190
     if colour == "black":
         return v <= 80
     return s >= 110 and v >= 110

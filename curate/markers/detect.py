@@ -19,7 +19,15 @@ import numpy as np
 
 from curate.markers.calibrate import Expected, finalise
 from curate.markers.colours import SATURATED, hue_mask, name_of_pixels
-from curate.markers.context import context_ok, isolated, light_surround, outlines_content, pure_ink, text_like
+from curate.markers.context import (
+    behind,
+    context_ok,
+    isolated,
+    light_surround,
+    outlines_content,
+    pure_ink,
+    text_like,
+)
 from curate.markers.shapes import arrow_score, ring_shape, star_score, triangle_score
 
 KINDS = ("arrow", "arrowhead", "asterisk", "box", "circle")
@@ -76,7 +84,10 @@ def colour_masks(rgb: np.ndarray) -> dict[str, np.ndarray]:
     tophat = cv2.morphologyEx(gray, cv2.MORPH_TOPHAT, kernel)
     blackhat = cv2.morphologyEx(gray, cv2.MORPH_BLACKHAT, kernel)
     strict_white = ((sat < 70) & (val > 165) & (tophat > 45)).astype(np.uint8) * 255
-    mid_white = ((sat < 90) & (val > 140) & (tophat > 30)).astype(np.uint8) * 255
+    # Thin (1-2 px) shafts of small arrows are blurred to mid-grey by downscaling: they join
+    # the glyph when they still stand far above the local background.
+    mid_white = ((sat < 90) & (val > 140) & (tophat > 30)) | ((sat < 60) & (val > 100) & (tophat > 80))
+    mid_white = mid_white.astype(np.uint8) * 255
     masks["white"] = _hysteresis(strict_white, mid_white)
     masks["black"] = ((val < 80) & (blackhat > 70)).astype(np.uint8) * 255
     # Loose masks are relative to the local background too, so that a dark marker on a dark
@@ -105,6 +116,8 @@ def _solid_candidates(mask, loose, colour: str, rgb: np.ndarray, scan: MarkerSca
     small = small[small > 0]
     out: list[DetectedMarker] = []
     max_side = max(12, 0.3 * min(pw, ph))
+    # A black glyph with dark pixels all around is a gap between bright strokes (letters).
+    inverted = 255 - rgb if colour == "black" else rgb
     for i in small:
         x, y, w, h, a = (int(v) for v in stats[i])
         if colour in ("white", "black") and _is_scale_bar(w, h, a, (pw, ph)):
@@ -114,7 +127,9 @@ def _solid_candidates(mask, loose, colour: str, rgb: np.ndarray, scan: MarkerSca
             continue
         comp = labels[y : y + h, x : x + w] == i
         clear = isolated(comp.astype(np.uint8), loose, x, y)
-        if clear < MIN_CLEAR or (colour == "white" and light_surround(rgb, comp, x, y)):
+        if clear < MIN_CLEAR or (colour == "white" and light_surround(rgb, comp, x, y)) or (
+            colour == "black" and light_surround(inverted, comp, x, y)
+        ):
             continue
         det = _classify_solid(comp, x, y, a)
         if det is None:
@@ -123,7 +138,11 @@ def _solid_candidates(mask, loose, colour: str, rgb: np.ndarray, scan: MarkerSca
         if kind == "arrowhead" and max(w, h) < 12 or not pure_ink(rgb[y : y + h, x : x + w][comp], colour):
             continue
         # Glyph neighbours in the same colour mask (small components: letters of a word).
-        neighbours = text_like((x, y, w, h), stats[small, :4])
+        glyphs = stats[small, :4]
+        if kind == "arrow":
+            # A label at the tail of an arrow says what it points at; only glyphs ahead count.
+            glyphs = glyphs[~behind(glyphs, (x, y, w, h), direction)]
+        neighbours = text_like((x, y, w, h), glyphs)
         if neighbours >= 2 or (neighbours == 1 and score < 0.8):
             continue
         if not context_ok(kind, colour, rgb, (x, y, x + w, y + h), apex):
@@ -190,7 +209,15 @@ def _ring_candidates(mask: np.ndarray, loose: np.ndarray, colour: str, rgb: np.n
                 hole, hole_c = cv2.contourArea(contours[j]), contours[j]
             j = hier[j][0]
         kind, score = ring_shape(c, hole)
-        if kind is None or score < MIN_CONFIDENCE or not outlines_content(rgb, c, hole_c):
+        tip = direction = None
+        if kind is None and close_px == 3:
+            outlined = _outlined_head(c, hole, hole_c, rgb)
+            if outlined is not None:
+                return_colour, score, tip, direction = outlined
+                kind = "arrowhead"
+        if kind is None or score < MIN_CONFIDENCE:
+            continue
+        if kind != "arrowhead" and not outlines_content(rgb, c, hole_c):
             continue
         # Drawn outlines stand out from what lies on either side of them; iso-intensity rings
         # of pseudo-coloured (LUT) images fade into pixels of the same hue.
@@ -199,11 +226,40 @@ def _ring_candidates(mask: np.ndarray, loose: np.ndarray, colour: str, rgb: np.n
         if not context_ok(kind, colour, rgb, (x, y, x + w, y + h)):
             continue
         name = colour
-        if colour == "other":
+        if kind == "arrowhead":
+            name = return_colour
+        elif colour == "other":
             ring = mask[y : y + h, x : x + w] > 0
             name = name_of_pixels(rgb[y : y + h, x : x + w][ring])
-        out.append(DetectedMarker(kind, name, (x, y, x + w, y + h), None, None, round(score, 3)))
+        out.append(DetectedMarker(kind, name, (x, y, x + w, y + h), tip, direction, round(score, 3)))
     return out
+
+
+def _outlined_head(outer: np.ndarray, outer_area_hole: float, hole: np.ndarray, rgb: np.ndarray):
+    """An outlined arrowhead: a triangular outline (usually dark) around a flat fill of another
+    colour. Returns (fill colour name, score, tip, direction) or ``None``."""
+    area = cv2.contourArea(outer)
+    if hole is None or area < 60 or outer_area_hole < 0.2 * area:
+        return None
+    peri = cv2.arcLength(outer, True)
+    if len(cv2.approxPolyDP(outer, 0.06 * peri, True)) != 3:
+        return None
+    score, tip, direction, _apex = triangle_score(outer, area)
+    inner_score = triangle_score(hole, cv2.contourArea(hole))[0]
+    if score < MIN_CONFIDENCE or inner_score < MIN_CONFIDENCE:
+        return None
+    x, y, w, h = cv2.boundingRect(hole)
+    # One pixel of margin so that erosion also peels the fill off the crop's edges.
+    x, y = max(0, x - 1), max(0, y - 1)
+    crop = rgb[y : y + h + 2, x : x + w + 2]
+    fill = np.zeros(crop.shape[:2], np.uint8)
+    cv2.drawContours(fill, [hole - np.array([x, y])], -1, 1, -1)
+    fill = cv2.erode(fill, np.ones((3, 3), np.uint8))
+    pixels = crop[fill > 0]
+    # A drawn head is filled flat; a triangle of image content is not.
+    if len(pixels) < 10 or float(pixels.std(axis=0).max()) > 25:
+        return None
+    return name_of_pixels(pixels), score, tip, direction
 
 
 def _iou_or_contained(a, b) -> float:

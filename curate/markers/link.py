@@ -67,3 +67,19 @@ def link_counts(links: list[Link]) -> dict[str, int]:
         "unmatched_markers": sum(1 for lk in links if lk.phrase_index is None),
         "unmatched_phrases": sum(1 for lk in links if lk.marker_index is None),
     }
+
+
+def zoom_panel(target: str | None, labels: dict[str, str], own_label: str | None = None) -> str | None:
+    """Id of the panel whose label is the zoom ``target`` of a phrase ("magnified in C").
+
+    ``labels`` maps panel labels to panel ids within one figure. An exact label wins over a
+    case-insensitive one; a panel never magnifies itself.
+    """
+    if not target:
+        return None
+    hit = labels.get(target)
+    if hit is None:
+        folded = [pid for label, pid in labels.items() if label.lower() == target.lower()]
+        hit = folded[0] if len(folded) == 1 else None
+    own = labels.get(own_label) if own_label else None
+    return hit if hit is not None and hit != own else None

@@ -84,7 +84,9 @@ def _arrow_profile_score(smin: np.ndarray, smax: np.ndarray) -> float:
     ext_lo = float(np.median(smin[:n]) - smin[k])
     if min(ext_hi, ext_lo) < 0.4 * max(ext_hi, ext_lo):
         return 0.0
-    evenness = 1.0 - min(1.0, float(np.std(shaft)) / (shaft_w + 1e-6))
+    # The tail end slice may hold a cap or a JPEG speck: evenness is judged without it.
+    body = shaft[1:] if len(shaft) >= 3 else shaft
+    evenness = 1.0 - min(1.0, float(np.std(body)) / (shaft_w + 1e-6))
     half = len(shaft) // 2
     # A shaft keeps its width; one that widens steadily towards the head is a diamond or a blob.
     widening = float(np.mean(shaft[half:])) / max(float(np.mean(shaft[:half])), 1.0)
