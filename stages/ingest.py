@@ -43,17 +43,20 @@ class IngestStage(Stage):
             work_dir = ctx.layout.work / "ingest" / item.id
             limits = ExtractLimits(max_members=cfg.max_archive_members, max_total_bytes=cfg.max_archive_bytes,
                                    max_member_bytes=cfg.max_member_bytes,
-                                   max_ratio=cfg.max_compression_ratio)
+                                   max_ratio=cfg.max_compression_ratio, max_pixels=cfg.max_pixels)
             try:
                 result = ingest_package(path, doc_id=item.id, source_path=item.path, work_dir=work_dir,
                                         limits=limits)
             finally:
                 shutil.rmtree(work_dir, ignore_errors=True)
         elif item.kind == "pdf":
+            if path.stat().st_size > cfg.max_input_bytes:
+                raise IngestError(f"{item.path}: larger than max_input_bytes={cfg.max_input_bytes}")
             result = ingest_pdf(path, doc_id=item.id, source_path=item.path, dpi=cfg.pdf_dpi,
                                 max_pages=cfg.max_pdf_pages)
         else:
-            result = ingest_folder_line(path, item.line, doc_id=item.id, source_path=item.path)
+            result = ingest_folder_line(path, item.line, doc_id=item.id, source_path=item.path,
+                                        max_bytes=cfg.max_input_bytes, max_pixels=cfg.max_pixels)
         for digest, data in sorted(result.images.items()):
             ctx.blobs.put(data, digest)
         quarantine = [Quarantine(stage=self.name, item_id=f.item_id, error_class=f.error_class,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from curate.images import image_ext, probe_size, sha256_hex
+from curate.images import MAX_PIXELS, ImageTooLarge, image_ext, probe_size, sha256_hex
 from curate.ingest.base import IngestError, IngestResult
 from curate.records import Document, Figure, child_id
 
@@ -36,7 +36,8 @@ def _resolve_inside(folder: Path, rel: str) -> Path:
     return target
 
 
-def ingest_folder_line(jsonl: Path, line: int, *, doc_id: str, source_path: str) -> IngestResult:
+def ingest_folder_line(jsonl: Path, line: int, *, doc_id: str, source_path: str,
+                       max_bytes: int = 1_000_000_000, max_pixels: int = MAX_PIXELS) -> IngestResult:
     entry = read_jsonl_line(jsonl, line)
     rel, caption = entry.get("image"), entry.get("caption", "")
     if not isinstance(rel, str) or not rel:
@@ -46,8 +47,10 @@ def ingest_folder_line(jsonl: Path, line: int, *, doc_id: str, source_path: str)
     image_path = _resolve_inside(jsonl.parent, rel)
     if not image_path.is_file():
         raise IngestError(f"{jsonl.name}:{line}: image {rel!r} not found")
+    if image_path.stat().st_size > max_bytes:
+        raise ImageTooLarge(f"{jsonl.name}:{line}: image {rel!r} is larger than {max_bytes} bytes")
     data = image_path.read_bytes()
-    width, height = probe_size(data)
+    width, height = probe_size(data, max_pixels)
     licence = str(entry.get("licence") or entry.get("license") or "unknown")
     mentions = [m for m in entry.get("mentions", []) if isinstance(m, str)]
     document = Document(id=doc_id, source_kind="folder", source_path=source_path,

@@ -166,9 +166,16 @@ class Runner:
         completed = report.cached_parts
         self.progress(stage.name, completed, n_parts)
         start = time.perf_counter()
-        for _marker in self.execute(stage, todo, config_hash):
-            completed += 1
-            self.progress(stage.name, completed, n_parts)
+        try:
+            for _marker in self.execute(stage, todo, config_hash):
+                completed += 1
+                self.progress(stage.name, completed, n_parts)
+        except PipelineError:
+            raise
+        except Exception as exc:  # a part failed as a whole (e.g. disk full): name it, keep the cause
+            cause = getattr(exc, "cause", None) or exc  # Ray wraps the worker's exception
+            raise PipelineError(f"stage {stage.name} failed ({completed} of {n_parts} parts done; a rerun "
+                                f"resumes): {type(cause).__name__}: {cause}") from exc
         report.seconds = time.perf_counter() - start
         for part in range(n_parts):
             for key, value in (layout.read_done(stage.name, part) or {}).get("counts", {}).items():
