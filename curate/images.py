@@ -64,14 +64,24 @@ def probe_size(data: bytes, max_pixels: int = MAX_PIXELS) -> tuple[int, int]:
 def decode_rgb(data: bytes) -> np.ndarray:
     """Decode to an ``H x W x 3`` uint8 RGB array (first frame; alpha composited on white;
     16-bit and float images rescaled to 8 bits)."""
-    probe_size(data)
+    return _decoded(data, MAX_PIXELS, to_rgb_array)
+
+
+def check_decodes(data: bytes, max_pixels: int = MAX_PIXELS) -> tuple[int, int]:
+    """(width, height) once the first frame has decoded in full, so a truncated or corrupt
+    image is refused where it enters (ingest) rather than in a later stage."""
+    return _decoded(data, max_pixels, lambda img: img.size)
+
+
+def _decoded(data: bytes, max_pixels: int, use):
+    probe_size(data, max_pixels)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as img:
                 img.seek(0)
                 img.load()
-                return to_rgb_array(img)
+                return use(img)
     except (ImageTooLarge, BadImage):
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:

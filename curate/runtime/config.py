@@ -36,6 +36,8 @@ class IngestConfig(Section):
     max_pdf_pages: int = Field(300, ge=1)
     max_pixels: int = Field(89_478_485, ge=1, le=MAX_PIXELS)
     max_input_bytes: int = Field(1_000_000_000, ge=1)
+    max_caption_chars: int = Field(20_000, ge=1)  # PMC's longest real captions are a few thousand
+    min_side: int = Field(16, ge=1)  # pixels; a thinner figure is an icon or a rule, not a figure
     max_archive_members: int = Field(5000, ge=1)
     max_archive_bytes: int = Field(2_000_000_000, ge=1)
     max_member_bytes: int = Field(500_000_000, ge=1)

@@ -21,7 +21,6 @@ from curate.runtime.config import RunConfig
 from curate.runtime.runner import PipelineError, Runner, execute_part
 from curate.runtime.stage import Stage
 
-
 WORKER_RESTARTS = 3
 
 

@@ -30,7 +30,6 @@ from curate.runtime.blobs import BlobStore
 from curate.runtime.config import RunConfig
 from curate.runtime.manifest import RunLayout
 
-
 # OSErrors that say the machine, not the item, is broken: the part fails and a rerun resumes it.
 ENVIRONMENT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS})
 
