@@ -6,9 +6,9 @@ figure id). ``process_item`` is the usual entry point; an item that raises becom
 quarantine row with the error class and message, and the rest of the part goes on.
 Models are loaded in ``setup()``, once per worker, never per item.
 
-Two kinds of error are not the item's fault and stop the part instead of quarantining it: a
-full or read-only disk (``ENVIRONMENT_ERRNOS``), since every later item would fail the same
-way and be lost; and anything outside ``Exception``. An item that runs past the run's
+Some errors are not the item's fault and stop the part instead of quarantining it, since
+every later item would fail the same way and be lost: a full or read-only disk
+(``ENVIRONMENT_ERRNOS``), an ``EnvironmentFailure`` (a server down), anything outside ``Exception``. An item that runs past the run's
 ``max_seconds_per_item`` is quarantined as ``ItemTimeout``.
 """
 
@@ -32,6 +32,11 @@ from curate.runtime.manifest import RunLayout
 
 # OSErrors that say the machine, not the item, is broken: the part fails and a rerun resumes it.
 ENVIRONMENT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS})
+
+
+class EnvironmentFailure(Exception):
+    """A failure of something the stage depends on (a model server down past its retries), not
+    of the item: the part stops unpublished and a rerun does it again."""
 
 
 class ItemTimeout(Exception):
@@ -137,7 +142,8 @@ class Stage:
                 with item_deadline(self.config.max_seconds_per_item):
                     produced = self.process_item(item, inp, ctx)
             except Exception as exc:  # noqa: BLE001 - every item error becomes a quarantine row
-                if isinstance(exc, OSError) and exc.errno in ENVIRONMENT_ERRNOS:
+                if isinstance(exc, EnvironmentFailure) or (isinstance(exc, OSError)
+                                                           and exc.errno in ENVIRONMENT_ERRNOS):
                     raise
                 quarantine.append(self.quarantine_row(item.id, exc, inp.part))
                 continue
