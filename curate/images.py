@@ -14,7 +14,7 @@ import warnings
 import numpy as np
 from PIL import Image, ImageFile
 
-MAX_PIXELS = 120_000_000
+MAX_PIXELS = 120_000_000  # hard ceiling for any decode; ``ingest.max_pixels`` sets the run's own limit
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 ImageFile.LOAD_TRUNCATED_IMAGES = False
 
@@ -46,8 +46,9 @@ def image_ext(data: bytes) -> str:
     return "bin"
 
 
-def probe_size(data: bytes) -> tuple[int, int]:
-    """(width, height) without decoding the pixels; raises BadImage / ImageTooLarge."""
+def probe_size(data: bytes, max_pixels: int = MAX_PIXELS) -> tuple[int, int]:
+    """(width, height) without decoding the pixels; raises BadImage / ImageTooLarge (more than
+    ``max_pixels``, or a zero-sized image, which Pillow reports as an error of its own)."""
     try:
         with Image.open(io.BytesIO(data)) as img:
             width, height = img.size
@@ -55,22 +56,32 @@ def probe_size(data: bytes) -> tuple[int, int]:
         raise ImageTooLarge(str(exc)) from exc
     except Exception as exc:
         raise BadImage(f"{type(exc).__name__}: {exc}") from exc
-    if width * height > MAX_PIXELS:
-        raise ImageTooLarge(f"{width}x{height} exceeds {MAX_PIXELS} pixels")
+    if width * height > min(max_pixels, MAX_PIXELS):
+        raise ImageTooLarge(f"{width}x{height} exceeds the limit of {min(max_pixels, MAX_PIXELS)} pixels")
     return width, height
 
 
 def decode_rgb(data: bytes) -> np.ndarray:
     """Decode to an ``H x W x 3`` uint8 RGB array (first frame; alpha composited on white;
     16-bit and float images rescaled to 8 bits)."""
-    probe_size(data)
+    return _decoded(data, MAX_PIXELS, to_rgb_array)
+
+
+def check_decodes(data: bytes, max_pixels: int = MAX_PIXELS) -> tuple[int, int]:
+    """(width, height) once the first frame has decoded in full, so a truncated or corrupt
+    image is refused where it enters (ingest) rather than in a later stage."""
+    return _decoded(data, max_pixels, lambda img: img.size)
+
+
+def _decoded(data: bytes, max_pixels: int, use):
+    probe_size(data, max_pixels)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as img:
                 img.seek(0)
                 img.load()
-                return to_rgb_array(img)
+                return use(img)
     except (ImageTooLarge, BadImage):
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:

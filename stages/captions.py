@@ -16,7 +16,10 @@ from __future__ import annotations
 from curate.captions.textmined import mine_texts
 from curate.images import crop_xyxy, decode_rgb, encode_jpeg
 from curate.records import Figure, Quarantine, Texts
-from curate.runtime.stage import PartInput, Resources, Stage, StageContext
+from curate.runtime.stage import EnvironmentFailure, PartInput, Resources, Stage, StageContext
+
+# Client errors meaning the server, not the answer, failed (after the client's own retries).
+SERVER_DOWN = frozenset({"ConnectionError", "Timeout", "HTTP429", "HTTP500", "HTTP502", "HTTP503", "HTTP504"})
 
 
 def _texts(target_id: str, figure_id: str, level: str, mined: dict) -> Texts:
@@ -79,7 +82,11 @@ class CaptionsStage(Stage):
                                                {"subcaption": panel.subcaption, "marker_phrases": [region.phrase],
                                                 "position": region.position}))
         rows, quarantine = [], []
-        for outcome in self.captioner.caption(requests):
+        outcomes = self.captioner.caption(requests)
+        down = [o for o in outcomes if not o.ok and o.error_class in SERVER_DOWN]
+        if down:  # answers already received are cached: the rerun pays only for the rest
+            raise EnvironmentFailure(f"VLM endpoint unavailable after retries: {down[0].message}")
+        for outcome in outcomes:
             if outcome.ok:
                 rows.append(outcome.to_record(f"{outcome.target_id}_t", figure_id=figure.id))
             else:

@@ -95,8 +95,9 @@ class OpenAITestDouble:
     """Start with ``with OpenAITestDouble() as server:``; ``server.base_url`` ends in ``/v1``."""
 
     def __init__(self, model_id: str = "test-double-vl", hang_s: float = 1.0, slow_s: float = 0.2,
-                 retry_after: str = "0"):
+                 retry_after: str = "0", fail_first: int = 0):
         self.model_id = model_id
+        self.fail_first = fail_first  # the first N requests of all rows get 503: an endpoint still warming up
         self.hang_s, self.slow_s, self.retry_after = hang_s, slow_s, retry_after
         self.script: dict[str, list[str]] = {}
         self.log: list[dict] = []
@@ -134,7 +135,7 @@ class OpenAITestDouble:
             attempt = self._attempts.get(row, 0)
             self._attempts[row] = attempt + 1
             script = self.script.get(row, ["ok"])
-            action = script[min(attempt, len(script) - 1)]
+            action = "503" if len(self.log) < self.fail_first else script[min(attempt, len(script) - 1)]
             self.log.append({"row": row, "attempt": attempt, "action": action, "image_size": size,
                              "repair": len(body["messages"]) > 1, "t": time.monotonic()})
             self.in_flight += 1
@@ -165,8 +166,9 @@ class OpenAITestDouble:
     def requests_for(self, row: str) -> list[dict]:
         return [e for e in self.log if e["row"] == row]
 
-    def start(self) -> str:
-        self._httpd = _Server(("127.0.0.1", 0), _Handler)
+    def start(self, port: int = 0) -> str:
+        """Serve on ``port`` (0: any free one); a test may start it late on a port chosen earlier."""
+        self._httpd = _Server(("127.0.0.1", port), _Handler)
         self._httpd.double = self
         threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
         return self.base_url

@@ -111,7 +111,21 @@ def test_same_input_and_config_give_byte_identical_output(reference_run, sample_
     cfg, _ = reference_run
     again = _config(sample_dir, tmp_path)
     _run_local(again)
-    assert _digests(again.run_dir) == _digests(cfg.run_dir)
+    first, second = _digests(cfg.run_dir), _digests(again.run_dir)
+    assert second == first
+    # the comparison covers every manifest table, tar, tar index, sizes.json and the card
+    for stage in STAGE_NAMES:
+        assert any(k.startswith(f"{stage}/") and k.endswith(".parquet") for k in first), stage
+    for split in cfg.shards.splits:
+        assert f"shards/{split}/sizes.json" in first
+        assert any(k.startswith(f"shards/{split}/") and k.endswith(".tar") for k in first), split
+    assert "inputs.parquet" in first and "shards/DATASET.md" in first
+    assert {k[:-4] for k in first if k.endswith(".tar")} <= {k[:-8] for k in first if k.endswith(".parquet")}
+
+    def counts(run_dir):  # completion markers agree too, timings aside
+        return {p.relative_to(run_dir).as_posix(): json.loads(p.read_text())["counts"]
+                for p in sorted(run_dir.rglob("*.done"))}
+    assert counts(again.run_dir) == counts(cfg.run_dir)
 
 
 @pytest.mark.slow

@@ -91,7 +91,7 @@ def load_checkpoint_model(checkpoint: Path | str, device: str = "cpu"):
     """(model, tokenizer, config) from a trainer checkpoint (config and vocab travel inside it)."""
     from curate.train.model import RegionClip
 
-    state = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    state = torch.load(checkpoint, map_location="cpu", weights_only=True)
     config = TrainConfig.model_validate(state["config"])
     model = RegionClip(config.model, len(state["vocab"]))
     model.load_state_dict(state["model"])

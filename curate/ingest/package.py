@@ -24,7 +24,7 @@ from pathlib import Path, PurePosixPath
 
 from lxml import etree
 
-from curate.images import BadImage, ImageTooLarge, image_ext, probe_size, sha256_hex
+from curate.images import BadImage, ImageTooLarge, check_decodes, image_ext, sha256_hex
 from curate.ingest.base import FigureFailure, IngestError, IngestResult, UnsafeArchive
 from curate.ingest.jats import ParsedFigure, parse_jats
 from curate.ingest.mentions import local_name
@@ -47,6 +47,7 @@ class ExtractLimits:
     max_member_bytes: int = 512 << 20
     max_ratio: float = 100.0
     ratio_floor_bytes: int = 8 << 20
+    max_pixels: int = 89_478_485
 
 
 @dataclass
@@ -90,7 +91,7 @@ def _build_result(parsed, files: list[Path], limits: ExtractLimits) -> JatsInges
         fig_id = child_id(doc.id, "f", fig.index)
         try:
             data = _read_image(fig, index, limits)
-            width, height = probe_size(data)
+            width, height = check_decodes(data, limits.max_pixels)
         except (_MissingImage, BadImage, ImageTooLarge) as exc:
             error_class = "MissingImage" if isinstance(exc, _MissingImage) else type(exc).__name__
             result.failures.append(FigureFailure(fig_id, error_class, str(exc)))

@@ -55,7 +55,8 @@ def ingest_pdf_bytes(data: bytes, *, doc_id: str, source_path: str, dpi: int = 1
                      max_pages: int = 300) -> IngestResult:
     """Document, figures (id ``<doc_id>_fNN`` in caption order), rendered PNGs and failures.
 
-    Raises ``IngestError`` for empty, corrupt, password-protected, page-less or too long PDFs.
+    Raises ``IngestError`` for empty, non-PDF, truncated, corrupt, password-protected, page-less or
+    too long PDFs.
     """
     doc = _open(data, source_path, max_pages)
     with doc:
@@ -65,10 +66,15 @@ def ingest_pdf_bytes(data: bytes, *, doc_id: str, source_path: str, dpi: int = 1
 def _open(data: bytes, source_path: str, max_pages: int) -> pymupdf.Document:
     if not data:
         raise IngestError(f"{source_path}: empty file (0 bytes)")
+    if b"%PDF-" not in data[:1024]:  # MuPDF would open an image or an e-book given as "pdf"
+        raise IngestError(f"{source_path}: not a PDF (no %PDF- header in the first 1024 bytes)")
     try:
         doc = pymupdf.open(stream=data, filetype="pdf")
     except Exception as exc:  # PyMuPDF raises several types for broken files
         raise IngestError(f"{source_path}: not a readable PDF ({type(exc).__name__}: {exc})") from exc
+    if doc.is_repaired and b"%%EOF" not in data[-1024:]:
+        doc.close()  # a cut download: MuPDF rebuilds what it can, but pages and images are missing
+        raise IngestError(f"{source_path}: PDF is truncated (no %%EOF at the end; cross-references rebuilt)")
     if doc.needs_pass:
         doc.close()
         raise IngestError(f"{source_path}: PDF is encrypted and needs a password")

@@ -6,6 +6,8 @@ import hashlib
 import os
 from pathlib import Path
 
+from curate.runtime.manifest import publish
+
 
 class BlobStore:
     def __init__(self, root: Path):
@@ -23,7 +25,7 @@ class BlobStore:
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f"{digest}.{os.getpid()}.tmp")
         tmp.write_bytes(data)
-        os.replace(tmp, target)
+        publish(tmp, target)
         return digest
 
     def get(self, sha256: str) -> bytes:

@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from curate.captions.vllm_client import VllmConfig
+from curate.images import MAX_PIXELS
 from curate.roi.scoring import RoiConfig
 
 
@@ -26,8 +27,17 @@ class Section(BaseModel):
 
 
 class IngestConfig(Section):
+    """Limits on untrusted inputs; an item over a limit is quarantined with the limit's name.
+    ``max_pixels`` defaults to Pillow's own decompression-bomb threshold and cannot exceed the
+    hard ceiling every decode enforces (``curate.images.MAX_PIXELS``); ``max_input_bytes``
+    bounds a PDF file or a folder image (archives have their own limits below)."""
+
     pdf_dpi: int = Field(150, ge=36, le=600)
     max_pdf_pages: int = Field(300, ge=1)
+    max_pixels: int = Field(89_478_485, ge=1, le=MAX_PIXELS)
+    max_input_bytes: int = Field(1_000_000_000, ge=1)
+    max_caption_chars: int = Field(20_000, ge=1)  # PMC's longest real captions are a few thousand
+    min_side: int = Field(16, ge=1)  # pixels; a thinner figure is an icon or a rule, not a figure
     max_archive_members: int = Field(5000, ge=1)
     max_archive_bytes: int = Field(2_000_000_000, ge=1)
     max_member_bytes: int = Field(500_000_000, ge=1)
@@ -96,6 +106,8 @@ class RunConfig(Section):
     num_workers: int | None = Field(None, ge=1)
     part_size: int = Field(4, ge=1)
     max_quarantine_frac: float = Field(0.5, ge=0, le=1)
+    # A bound on the environment, not on the output: not hashed, so changing it re-runs nothing.
+    max_seconds_per_item: float = Field(600.0, gt=0)
     ingest: IngestConfig = Field(default_factory=IngestConfig)
     panels: PanelsConfig = Field(default_factory=PanelsConfig)
     markers: MarkersConfig = Field(default_factory=MarkersConfig)

@@ -60,7 +60,7 @@ def write_records(path: Path, records: list[BaseModel], model: type[BaseModel]) 
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
     pq.write_table(table, tmp, compression="zstd")
-    os.replace(tmp, path)
+    publish(tmp, path)
 
 
 def read_records(path: Path, model: type[BaseModel]) -> list[Any]:
@@ -73,7 +73,15 @@ def write_json_atomic(path: Path, payload: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
     tmp.write_text(json.dumps(payload, indent=1, sort_keys=True))
+    publish(tmp, path)
+
+
+def publish(tmp: Path, path: Path) -> None:
+    """Rename ``tmp`` onto ``path``, then remove ``path``'s other ``*.<pid>.tmp`` files: those
+    of a process killed mid-write, which would otherwise stay in the run for good."""
     os.replace(tmp, path)
+    for stale in path.parent.glob(f"{path.name}.*.tmp"):
+        stale.unlink(missing_ok=True)
 
 
 def part_name(part: int) -> str:

@@ -4,6 +4,11 @@ An actor builds its stage and calls ``setup()`` once, then runs parts, so a mode
 loads its weights once per worker, not once per part. Actors ask for the stage's declared
 ``Resources`` (CPUs, GPUs), so GPU stages land on GPU nodes of a cluster. The run directory
 must be on storage every node sees (a shared filesystem) when joining a multi-node cluster.
+
+A worker process that dies (killed, out of memory, a segfault in a native library) is
+restarted by Ray and its part is run again (``max_restarts``/``max_task_retries``): a part
+publishes atomically and always writes the same files, so a retry adds no rows. A part
+whose worker dies on every try fails the stage with its part number.
 """
 
 from __future__ import annotations
@@ -13,8 +18,10 @@ from collections.abc import Callable, Sequence
 
 from curate.records import SourceItem
 from curate.runtime.config import RunConfig
-from curate.runtime.runner import Runner, execute_part
+from curate.runtime.runner import PipelineError, Runner, execute_part
 from curate.runtime.stage import Stage
+
+WORKER_RESTARTS = 3
 
 
 class _PartWorker:
@@ -56,20 +63,27 @@ class RayRunner(Runner):
         n_workers = max(1, min(len(parts), int(capacity // per_worker) or 1))
         if self.config.num_workers:
             n_workers = min(n_workers, self.config.num_workers)
-        actor_cls = ray.remote(num_cpus=res.cpus, num_gpus=res.gpus)(_PartWorker)
+        actor_cls = ray.remote(num_cpus=res.cpus, num_gpus=res.gpus, max_restarts=WORKER_RESTARTS,
+                               max_task_retries=WORKER_RESTARTS)(_PartWorker)
         actors = [actor_cls.remote(stage, self.pipeline, self.config) for _ in range(n_workers)]
         pending = {}
         queue = list(parts)
         for actor in actors:
             if queue:
-                pending[actor.run.remote(queue.pop(0), config_hash)] = actor
+                part = queue.pop(0)
+                pending[actor.run.remote(part, config_hash)] = (actor, part)
         try:
             while pending:
                 ready, _ = ray.wait(list(pending), num_returns=1)
-                actor = pending.pop(ready[0])
-                marker = ray.get(ready[0])  # re-raises a stage crash with its traceback
+                actor, part = pending.pop(ready[0])
+                try:
+                    marker = ray.get(ready[0])  # re-raises a stage crash with its traceback
+                except ray.exceptions.RayActorError as exc:
+                    raise PipelineError(f"stage {stage.name} part {part}: its worker died "
+                                        f"{WORKER_RESTARTS + 1} times: {exc}") from exc
                 if queue:
-                    pending[actor.run.remote(queue.pop(0), config_hash)] = actor
+                    part = queue.pop(0)
+                    pending[actor.run.remote(part, config_hash)] = (actor, part)
                 yield marker
         finally:
             for actor in actors:

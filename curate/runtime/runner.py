@@ -233,10 +233,17 @@ class Runner:
         completed, items_done = report.cached_parts, cached_items
         self.progress(Progress(stage.name, completed, n_parts, items_done, n_items, cached_items))
         start = time.perf_counter()
-        for marker in self.execute(stage, todo, config_hash):
-            completed += 1
-            items_done += marker["counts"]["in"]
-            self.progress(Progress(stage.name, completed, n_parts, items_done, n_items, cached_items))
+        try:
+            for marker in self.execute(stage, todo, config_hash):
+                completed += 1
+                items_done += marker["counts"]["in"]
+                self.progress(Progress(stage.name, completed, n_parts, items_done, n_items, cached_items))
+        except PipelineError:
+            raise
+        except Exception as exc:  # a part failed as a whole (e.g. disk full): name it, keep the cause
+            cause = getattr(exc, "cause", None) or exc  # Ray wraps the worker's exception
+            raise PipelineError(f"stage {stage.name} failed ({completed} of {n_parts} parts done; a rerun "
+                                f"resumes): {type(cause).__name__}: {cause}") from exc
         report.seconds = time.perf_counter() - start
         for part in range(n_parts):
             for key, value in (layout.read_done(stage.name, part) or {}).get("counts", {}).items():

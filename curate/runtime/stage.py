@@ -5,11 +5,21 @@ and may look at rows of other tables it ``reads``, grouped by ``group_by`` (norm
 figure id). ``process_item`` is the usual entry point; an item that raises becomes a
 quarantine row with the error class and message, and the rest of the part goes on.
 Models are loaded in ``setup()``, once per worker, never per item.
+
+Some errors are not the item's fault and stop the part instead of quarantining it, since
+every later item would fail the same way and be lost: a full or read-only disk
+(``ENVIRONMENT_ERRNOS``), an ``EnvironmentFailure`` (a server down), anything outside ``Exception``. An item that runs past the run's
+``max_seconds_per_item`` is quarantined as ``ItemTimeout``.
 """
 
 from __future__ import annotations
 
+import errno
+import signal
+import threading
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -19,6 +29,40 @@ from curate.records import Quarantine
 from curate.runtime.blobs import BlobStore
 from curate.runtime.config import RunConfig
 from curate.runtime.manifest import RunLayout
+
+# OSErrors that say the machine, not the item, is broken: the part fails and a rerun resumes it.
+ENVIRONMENT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS})
+
+
+class EnvironmentFailure(Exception):
+    """A failure of something the stage depends on (a model server down past its retries), not
+    of the item: the part stops unpublished and a rerun does it again."""
+
+
+class ItemTimeout(Exception):
+    """One item ran past ``max_seconds_per_item``."""
+
+
+@contextmanager
+def item_deadline(seconds: float) -> Iterator[None]:
+    """Raise ItemTimeout in the block after ``seconds``, with a SIGALRM interval timer: Python
+    code is interrupted at once, a long C call (a PDF render) as soon as it returns. Signals
+    reach only a process's main thread, which is where the local runner and Ray's (non-async)
+    actors run items; in any other thread the block runs without a limit."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expired(_signum, _frame):
+        raise ItemTimeout(f"item ran past max_seconds_per_item={seconds:g}")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 @dataclass(frozen=True)
@@ -95,8 +139,12 @@ class Stage:
         counts: dict[str, int] = defaultdict(int)
         for item in inp.items:
             try:
-                produced = self.process_item(item, inp, ctx)
+                with item_deadline(self.config.max_seconds_per_item):
+                    produced = self.process_item(item, inp, ctx)
             except Exception as exc:  # noqa: BLE001 - every item error becomes a quarantine row
+                if isinstance(exc, EnvironmentFailure) or (isinstance(exc, OSError)
+                                                           and exc.errno in ENVIRONMENT_ERRNOS):
+                    raise
                 quarantine.append(self.quarantine_row(item.id, exc, inp.part))
                 continue
             counts["out"] += 1

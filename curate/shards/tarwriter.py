@@ -37,9 +37,25 @@ class ShardTarWriter:
             self._tar.addfile(info, io.BytesIO(data))
 
     def close(self) -> None:
-        self._tar.close()
-        self._fh.close()
+        """Finish the tar and publish it under its final name; on failure (a full disk while
+        writing the end blocks) remove the temporary file and re-raise."""
+        try:
+            self._tar.close()
+            self._fh.close()
+        except BaseException:
+            self.abort()
+            raise
         os.replace(self.tmp, self.path)
+
+    def abort(self) -> None:
+        """Drop the half-written shard. The tar is not closed: closing writes end blocks, which
+        would fail again on a full disk and leave the temporary file behind."""
+        try:
+            self._fh.close()
+        except OSError:
+            pass  # buffered bytes that cannot be flushed: the file is removed anyway
+        finally:
+            self.tmp.unlink(missing_ok=True)
 
     def __enter__(self) -> ShardTarWriter:
         return self
@@ -48,6 +64,4 @@ class ShardTarWriter:
         if exc_type is None:
             self.close()
         else:
-            self._tar.close()
-            self._fh.close()
-            self.tmp.unlink(missing_ok=True)
+            self.abort()
