@@ -53,9 +53,10 @@ def overrides(inputs: Path, runs: Path, *extra: str) -> list[str]:
 
 
 def digests(run_dir: Path) -> dict[str, str]:
-    """sha256 of every file of a run but completion markers (they hold timings)."""
+    """sha256 of every file of a run but completion markers and ``last_run.json`` (they hold timings)."""
     return {p.relative_to(run_dir).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(run_dir.rglob("*")) if p.is_file() and p.suffix != ".done"}
+            for p in sorted(run_dir.rglob("*"))
+            if p.is_file() and p.suffix != ".done" and p.name != "last_run.json"}
 
 
 def run_local(inputs: Path, runs: Path, *extra: str, pipeline=PIPELINE, **kw):
