@@ -69,7 +69,8 @@ class QualityStage(Stage):
             for level in ("figure", "panel"):
                 prints = [Fingerprint(id=t.id, document_id=t.document_id, pixel_sha256=t.pixel_sha256,
                                       phash=int(t.phash, 16), dhash=int(t.dhash, 16), aspect=t.aspect,
-                                      informative=t.informative) for t in tags if t.level == level]
+                                      informative=t.informative, figure_id=t.figure_id)
+                          for t in tags if t.level == level]
                 rows += [Duplicate(id=link.id, level=level, document_id=link.document_id,
                                    canonical_id=link.canonical_id, canonical_document_id=link.canonical_document_id,
                                    kind=link.kind, distance=link.distance)

@@ -10,7 +10,10 @@ near-blank crop, so it takes part in exact matching only).
 near pairs among one representative per exact group, joined with union-find. A near pair
 needs pHash distance <= ``max_phash``, dHash distance <= ``max_dhash`` and aspect ratios
 within ``max_log_aspect``: two hashes that must agree keep distinct charts with the same
-white layout apart. The canonical member of a group is its smallest id, so the result does
+white layout apart. Near pairs between panels of one figure are not sought: a figure's look-alike
+panels (the same box plot for four conditions) are a series, not copies; exact copies still count.
+A near pair is kept only when each image is the other's closest match in the other's figure
+(``_near_edges``), so a copy of one of those look-alikes joins that one, not the whole series. The canonical member of a group is its smallest id, so the result does
 not depend on the order parts finished.
 
 How it scales (multi-index hashing): candidates are not found by comparing all pairs. The
@@ -50,6 +53,7 @@ class Fingerprint:
     dhash: int
     aspect: float
     informative: bool
+    figure_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -69,14 +73,16 @@ def pixel_sha256(rgb: np.ndarray) -> str:
     return h.hexdigest()
 
 
-def fingerprint(item_id: str, document_id: str, rgb: np.ndarray, *, min_std: float = 4.0) -> Fingerprint:
+def fingerprint(item_id: str, document_id: str, rgb: np.ndarray, *, figure_id: str = "",
+                min_std: float = 4.0) -> Fingerprint:
     """Fingerprint of one RGB image (H, W, 3) uint8."""
     img = Image.fromarray(rgb)
     grey = np.asarray(img.convert("L").resize((64, 64), Image.Resampling.BILINEAR), dtype=np.float32)
     h, w = rgb.shape[:2]
     return Fingerprint(id=item_id, document_id=document_id, pixel_sha256=pixel_sha256(rgb),
                        phash=_as_int(imagehash.phash(img)), dhash=_as_int(imagehash.dhash(img)),
-                       aspect=w / max(h, 1), informative=bool(grey.std() >= min_std and min(h, w) >= 16))
+                       aspect=w / max(h, 1), informative=bool(grey.std() >= min_std and min(h, w) >= 16),
+                       figure_id=figure_id)
 
 
 def _as_int(h: imagehash.ImageHash) -> int:
@@ -145,6 +151,27 @@ class _UnionFind:
             self.parent[max(ra, rb)] = min(ra, rb)
 
 
+def _near_edges(prints: list[Fingerprint], reps: list[int], max_phash: int, max_dhash: int,
+                max_log_aspect: float) -> list[tuple[int, int]]:
+    """Near pairs that pass both hashes and the aspect test, kept only when each side is the
+    other's closest match within that other's figure: a copy of panel A that also resembles
+    A's sibling B links to A alone, so look-alike siblings are not chained into one group."""
+    fig = [p.figure_id or p.id for p in prints]
+    scored = []
+    for a, b, dp in near_pairs([prints[r].phash for r in reps], max_phash):
+        pa, pb = prints[reps[a]], prints[reps[b]]
+        if fig[reps[a]] == fig[reps[b]]:
+            continue  # sibling panels of one figure: a series of look-alike plots, not copies
+        dd = hamming(pa.dhash, pb.dhash)
+        if dd <= max_dhash and abs(math.log(pa.aspect / pb.aspect)) <= max_log_aspect:
+            scored.append((reps[a], reps[b], dp + dd))
+    best: dict[tuple[int, str], int] = {}
+    for a, b, score in scored:
+        for x, y in ((a, b), (b, a)):
+            best[(x, fig[y])] = min(score, best.get((x, fig[y]), 129))
+    return [(a, b) for a, b, score in scored if best[(a, fig[b])] == score == best[(b, fig[a])]]
+
+
 def resolve(prints: list[Fingerprint], *, max_phash: int = 10, max_dhash: int = 12,
             max_log_aspect: float = 0.12) -> list[DuplicateLink]:
     """Duplicate links (one per non-canonical member of each group) for fingerprints of one level."""
@@ -159,10 +186,8 @@ def resolve(prints: list[Fingerprint], *, max_phash: int = 10, max_dhash: int = 
             uf.union(members[0], m)
             exact_of[m] = members[0]
     reps = [members[0] for members in by_pixels.values() if prints[members[0]].informative]
-    for a, b, _d in near_pairs([prints[r].phash for r in reps], max_phash):
-        pa, pb = prints[reps[a]], prints[reps[b]]
-        if hamming(pa.dhash, pb.dhash) <= max_dhash and abs(math.log(pa.aspect / pb.aspect)) <= max_log_aspect:
-            uf.union(reps[a], reps[b])
+    for a, b in _near_edges(prints, reps, max_phash, max_dhash, max_log_aspect):
+        uf.union(a, b)
     links = []
     for i, p in enumerate(prints):
         root = uf.find(i)

@@ -21,7 +21,7 @@ def tag_image(item_id: str, level: str, figure_id: str, document_id: str, licenc
     zs = zeroshot.probabilities(rgb) if zeroshot is not None and image_type == "photo" else None
     modality, modality_conf = classify_modality(cues, image_type, texts, zs)
     region, region_conf = classify_body_region(modality, texts)
-    fp = fingerprint(item_id, document_id, rgb)
+    fp = fingerprint(item_id, document_id, rgb, figure_id=figure_id)
     return QualityTag(id=item_id, level=level, figure_id=figure_id, document_id=document_id,
                       image_type=image_type, image_type_conf=type_conf, modality=modality,
                       modality_conf=modality_conf, body_region=region, body_region_conf=region_conf,
