@@ -61,6 +61,9 @@ def _long_lines(dark: np.ndarray, axis: int, frac: float) -> tuple[int, np.ndarr
     length = max(40, int(dark.shape[axis] * frac))
     kernel = np.ones((1, length) if axis == 1 else (length, 1), np.uint8)
     opened = cv2.morphologyEx(dark, cv2.MORPH_OPEN, kernel)
+    # a line is thin across its length; the long edge of a filled box is not a line
+    across = np.ones((5, 1) if axis == 1 else (1, 5), np.uint8)
+    opened = cv2.morphologyEx(opened & (1 - cv2.morphologyEx(opened, cv2.MORPH_OPEN, across)), cv2.MORPH_OPEN, kernel)
     profile = opened.any(axis=axis).astype(np.int8)
     starts = np.flatnonzero(np.diff(np.concatenate([[0], profile])) == 1)
     return len(starts), opened

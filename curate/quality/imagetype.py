@@ -42,13 +42,16 @@ def pixel_scores(c: ImageCues) -> dict[str, float]:
     chart = 1.5 * page + 1.0 * c.axis_corner + 0.8 * _ramp(lines, 0, 2) + 0.7 * _ramp(c.flat_frac, 0.5, 0.65) \
         + 0.5 * _ramp(c.palette90, 12, 6)
     diagram = 1.5 * page + 1.2 * _ramp(c.grey_frac, 0.8, 0.5) + 0.6 * _ramp(c.flat_frac, 0.5, 0.7) \
-        - 1.0 * c.axis_corner - 0.5 * _ramp(lines, 1, 4) + 0.3 * _ramp(c.text_cover, 0.05, 0.1)
+        - 1.0 * c.axis_corner - 0.5 * _ramp(lines, 1, 4) + 0.3 * _ramp(c.text_cover, 0.05, 0.1) \
+        + 1.0 * _ramp(c.colourful_frac, 0.08, 0.25)
     gel = 1.5 * page + 1.2 * grey + 1.2 * _ramp(c.band_count, 3, 8) * _ramp(c.band_count, 25, 15) \
         + 0.8 * _ramp(c.flat_frac, 0.6, 0.5) - 0.8 * _ramp(c.n_glyphs_per_kpx, 2.0, 3.0)
     table = 1.5 * page + 1.2 * grey + 1.5 * _ramp(c.band_count, 12, 30) + 0.6 * _ramp(c.edge_frac, 0.12, 0.2) \
         - 0.8 * c.axis_corner * _ramp(c.band_count, 30, 12)
     text = 1.5 * page + 1.2 * grey + 1.0 * _ramp(c.n_glyphs_per_kpx, 1.2, 2.5) + 0.8 * _ramp(lines, 1, 0) \
-        + 0.5 * _ramp(c.band_count, 3, 0) - 1.0 * _ramp(c.band_count, 5, 15) + 1.2 * _ramp(c.height_px, 200, 120) * _ramp(c.width_px / max(c.height_px, 1), 1.5, 2.5)
+        + 0.5 * _ramp(c.band_count, 3, 0) - 1.0 * _ramp(c.band_count, 5, 15) \
+        + 1.2 * _ramp(c.height_px, 200, 120) * _ramp(c.width_px / max(c.height_px, 1), 1.5, 2.5) \
+        - 2.0 * _ramp(c.grey_frac, 0.99, 0.95)  # typeset text is black on white; coloured marks are plots
     return {"photo": photo, "chart": chart, "diagram": diagram, "gel_blot": gel, "table": table, "text": text}
 
 
