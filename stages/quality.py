@@ -75,7 +75,7 @@ class QualityStage(Stage):
                                    canonical_id=link.canonical_id, canonical_document_id=link.canonical_document_id,
                                    kind=link.kind, distance=link.distance)
                          for link in resolve(prints, max_phash=cfg.max_phash, max_dhash=cfg.max_dhash,
-                                             max_log_aspect=cfg.max_log_aspect)]
+                                             max_log_aspect=cfg.max_log_aspect, probe_radius=cfg.probe_radius)]
         write_records(duplicates_path(ctx.layout), rows, Duplicate)
 
 

@@ -121,6 +121,8 @@ def test_multi_index_search_finds_exactly_the_brute_force_pairs(max_distance):
              if hamming(hashes[i], hashes[j]) <= max_distance]
     assert near_pairs(hashes, max_distance) == brute
     assert brute  # the planted pairs make the test meaningful
+    fast = near_pairs(hashes, max_distance, max_radius=1)
+    assert set(fast) <= set(brute) and {p for p in brute if p[2] <= 7} <= set(fast)
 
 
 def test_multi_index_refuses_distances_it_cannot_guarantee():

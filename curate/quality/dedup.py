@@ -21,12 +21,15 @@ How it scales (multi-index hashing): candidates are not found by comparing all p
 If two hashes differ in at most ``d`` bits, by pigeonhole at least one band differs in at
 most ``floor(d / 4)`` bits, so probing each band's value and its neighbours within radius
 ``r`` (1 + 16 lookups for r = 1, + 120 for r = 2) finds every pair within ``4r + 3`` bits,
-exactly, with no false negatives. With near-uniform hashes a bucket holds N / 65536 items,
-so each item meets about 4 * 17 * N / 65536 candidates at r = 1: ~1,000 at N = 1M, checked
-with one vectorised XOR-popcount. Past a few tens of millions the bands are the natural
-partition key: rows go to workers by band value, each worker emits its candidate pairs, and
-union-find runs on the (much smaller) pair list. Only ids, hashes and aspect ratios are held
-in memory (~40 bytes per image).
+with no false negatives. The default is r = 1 (``quality.probe_radius``): complete up to 7
+bits, and a pair at 8-10 bits is still found whenever one of its bands differs in at most one
+bit (the common case: copies measured in BENCHMARKS.md sit at 0-6 bits). With near-uniform
+hashes a bucket holds N / 65536 items, so each item meets about 4 * 17 * N / 65536 candidates
+at r = 1: ~1,000 at N = 1M, checked with one vectorised XOR-popcount (measured ~4,000 items/s
+per core at N = 20k in pure Python; r = 2 is ~8x slower). Past a few million the bands are the
+natural partition key: rows go to workers by band value, each worker emits its candidate
+pairs, and union-find runs on the (much smaller) pair list. Only ids, hashes and aspect ratios
+are held in memory (~40 bytes per image).
 """
 
 from __future__ import annotations
@@ -107,12 +110,15 @@ def _neighbours(value: int, radius: int) -> list[int]:
     return out
 
 
-def near_pairs(hashes: list[int], max_distance: int) -> list[tuple[int, int, int]]:
-    """All index pairs ``(i, j, d)``, i < j, whose 64-bit hashes differ in ``d <= max_distance`` bits,
-    by multi-index hashing (see module docstring); exact for ``max_distance <= 11``."""
+def near_pairs(hashes: list[int], max_distance: int, max_radius: int = 2) -> list[tuple[int, int, int]]:
+    """Index pairs ``(i, j, d)``, i < j, whose 64-bit hashes differ in ``d <= max_distance`` bits,
+    by multi-index hashing (see module docstring). Complete when ``4 * max_radius + 3 >=
+    max_distance``; with a smaller ``max_radius`` (faster: 17 probes per band instead of 137)
+    pairs beyond ``4 * max_radius + 3`` bits are found only when one band differs in at most
+    ``max_radius`` bits."""
     if max_distance > 4 * 2 + 3:
-        raise ValueError("multi-index probing is exact up to 11 bits; use a longer hash for more")
-    radius = max(0, math.ceil((max_distance - 3) / 4))
+        raise ValueError("multi-index probing is complete up to 11 bits; use a longer hash for more")
+    radius = min(max_radius, max(0, math.ceil((max_distance - 3) / 4)))
     arr = np.array(hashes, dtype=np.uint64)
     tables: list[dict[int, list[int]]] = []
     for band in range(BANDS):
@@ -152,13 +158,13 @@ class _UnionFind:
 
 
 def _near_edges(prints: list[Fingerprint], reps: list[int], max_phash: int, max_dhash: int,
-                max_log_aspect: float) -> list[tuple[int, int]]:
+                max_log_aspect: float, probe_radius: int) -> list[tuple[int, int]]:
     """Near pairs that pass both hashes and the aspect test, kept only when each side is the
     other's closest match within that other's figure: a copy of panel A that also resembles
     A's sibling B links to A alone, so look-alike siblings are not chained into one group."""
     fig = [p.figure_id or p.id for p in prints]
     scored = []
-    for a, b, dp in near_pairs([prints[r].phash for r in reps], max_phash):
+    for a, b, dp in near_pairs([prints[r].phash for r in reps], max_phash, probe_radius):
         pa, pb = prints[reps[a]], prints[reps[b]]
         if fig[reps[a]] == fig[reps[b]]:
             continue  # sibling panels of one figure: a series of look-alike plots, not copies
@@ -173,7 +179,7 @@ def _near_edges(prints: list[Fingerprint], reps: list[int], max_phash: int, max_
 
 
 def resolve(prints: list[Fingerprint], *, max_phash: int = 10, max_dhash: int = 12,
-            max_log_aspect: float = 0.12) -> list[DuplicateLink]:
+            max_log_aspect: float = 0.12, probe_radius: int = 1) -> list[DuplicateLink]:
     """Duplicate links (one per non-canonical member of each group) for fingerprints of one level."""
     prints = sorted(prints, key=lambda p: p.id)
     by_pixels: dict[str, list[int]] = defaultdict(list)
@@ -186,7 +192,7 @@ def resolve(prints: list[Fingerprint], *, max_phash: int = 10, max_dhash: int = 
             uf.union(members[0], m)
             exact_of[m] = members[0]
     reps = [members[0] for members in by_pixels.values() if prints[members[0]].informative]
-    for a, b in _near_edges(prints, reps, max_phash, max_dhash, max_log_aspect):
+    for a, b in _near_edges(prints, reps, max_phash, max_dhash, max_log_aspect, probe_radius):
         uf.union(a, b)
     links = []
     for i, p in enumerate(prints):
