@@ -134,7 +134,8 @@ def write_dataset_card(layout: RunLayout, config: RunConfig) -> None:
         if quarantine else ["None."]
     lines += ["", "## How it was made", "", "Format: WebDataset tars; each sample has `jpg`, `txt` (main caption: "
               "figure caption, panel sub-caption, or patch phrase) and `json` (all texts, boxes in the sample "
-              "image's pixels, level, parent ids, licence, provenance). `sizes.json` per split.", "",
+              "image's pixels, level, parent ids, licence family and original licence, image type / modality / body "
+              "region with confidences, dup_group, provenance). `sizes.json` per split.", "",
               "Captions: " + config.captions.backend + "; regions: " + config.regions.backend + ".", "",
               "Texts by method and prompt:", "", *_prompts(layout), "",
               "Versions: " + ", ".join(f"{n} {_version(n)}" for n in _VERSIONED), "", "Config:", "", "```yaml",
