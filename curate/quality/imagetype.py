@@ -22,7 +22,7 @@ from curate.quality.features import ImageCues
 from curate.quality.vocab import text_evidence
 
 IMAGE_TYPES = ("photo", "chart", "diagram", "gel_blot", "table", "text")
-TEXT_WEIGHT = 0.8  # how much one caption hit counts against the pixel evidence
+TEXT_WEIGHT = 1.0  # how much one caption hit counts against the pixel evidence
 TABLE_TITLE = re.compile(r"^\s*table\s+[A-Z]?\d", re.IGNORECASE)
 
 
@@ -66,8 +66,9 @@ def classify_image_type(cues: ImageCues, texts: list[tuple[str, float]]) -> tupl
     """``(type, confidence, probabilities)`` of one image from its cues and weighted texts."""
     scores = pixel_scores(cues)
     if max(scores, key=scores.get) != "photo":
-        # words choose among drawn types; they never turn a textured image into a drawing
-        for label, hits in text_evidence("image_type", texts).items():
+        # words choose among drawn types; they never turn a textured image into a drawing. Only
+        # the image's own text counts: a figure caption's "mean ± SD" says nothing about panel A
+        for label, hits in text_evidence("image_type", texts[:1]).items():
             scores[label] += TEXT_WEIGHT * min(hits, 2.0)
         if texts and TABLE_TITLE.match(texts[0][0]):
             scores["table"] += 2 * TEXT_WEIGHT  # "see Table 2" in a caption says nothing; a title does
