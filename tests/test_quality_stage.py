@@ -4,6 +4,7 @@ shards-side join on its own and the zero-shot path with a tiny checkpoint built 
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -181,3 +182,31 @@ def test_zeroshot_with_a_tiny_checkpoint_built_from_config(tmp_path):
     with pytest.raises(FileNotFoundError):
         ZeroShotModality(tmp_path / "missing")
     np.testing.assert_allclose(sum(zs.probabilities(bar_chart()).values()), 1, atol=1e-4)
+
+
+def test_a_degenerate_panel_box_is_tagged_but_never_a_near_duplicate(tmp_path):
+    from curate.records import Document, Figure, Panel
+    from curate.runtime.blobs import BlobStore
+    from curate.runtime.manifest import RunLayout
+    from curate.runtime.stage import PartInput, StageContext
+    from stages.quality import QualityStage
+
+    cfg = load_config(None, [f"input_dir={tmp_path}", f"runs_dir={tmp_path}", "runner=local"])
+    blobs = BlobStore(tmp_path / "blobs")
+    buf = io.BytesIO()
+    Image.fromarray(_texture(9, (120, 200))).save(buf, "PNG")
+    sha = blobs.put(buf.getvalue())
+    fig = Figure(id="d_f01", document_id="d", source_kind="folder", image_sha256=sha, width=200, height=120,
+                 caption="Panel A is fine.")
+    panels = [Panel(id="d_f01_p01", figure_id="d_f01", document_id="d", index=1, bbox_xyxy=[0, 0, 100, 120]),
+              Panel(id="d_f01_p02", figure_id="d_f01", document_id="d", index=2, bbox_xyxy=[150, 50, 150, 50])]
+    inp = PartInput(part=0, items=[fig], related={
+        "documents": {"d": [Document(id="d", source_kind="folder", source_path="x", licence="CC0")]},
+        "panels": {"d_f01": panels}})
+    stage = QualityStage(cfg)
+    stage.setup()
+    out = stage.process_part(inp, StageContext(config=cfg, layout=RunLayout(tmp_path), blobs=blobs))
+    tags = {t.id: t for t in out.tables["quality"]}
+    assert sorted(tags) == ["d_f01", "d_f01_p01", "d_f01_p02"] and not out.quarantine
+    assert tags["d_f01_p01"].informative and not tags["d_f01_p02"].informative
+    assert tags["d_f01"].licence == "CC0" and tags["d_f01_p01"].level == "panel"
