@@ -207,8 +207,61 @@ class Texts(Record):
     sampling: str = ""
 
 
+class QualityTag(Record):
+    """Tags and fingerprint of one figure or panel (``id`` is that figure's or panel's id).
+
+    ``image_type`` is photo | chart | diagram | gel_blot | table | text; ``modality`` one of
+    ``curate.quality.modality.MODALITIES`` or ``unknown`` (drawn images have none);
+    ``body_region`` one of the 12 regions or ``unknown``; each with a confidence in [0, 1].
+    ``method`` says what voted: ``rules`` (pixel cues + caption words) or ``rules+zeroshot``.
+    ``pixel_sha256`` hashes the decoded pixels; ``phash``/``dhash`` are 64-bit perceptual
+    hashes as 16 hex digits; ``informative`` is False for near-blank images, which take part
+    in exact matching only. ``licence`` is the document licence's family (``CC-BY``, ``CC0``,
+    ``CC-BY-NC``, ..., ``unknown``).
+    """
+
+    level: Literal["figure", "panel"]
+    figure_id: str
+    document_id: str
+    image_type: str
+    image_type_conf: float
+    modality: str
+    modality_conf: float
+    body_region: str
+    body_region_conf: float
+    method: str = "rules"
+    pixel_sha256: str
+    phash: str
+    dhash: str
+    aspect: float
+    informative: bool
+    licence: str = "unknown"
+
+
+class Duplicate(Record):
+    """A figure or panel whose image is a copy of another (``id`` is the copy's id).
+
+    ``canonical_id`` is the group member that is kept (the smallest id). ``kind`` is ``exact``
+    (same decoded pixels) or ``near`` (perceptual hashes within the configured distance);
+    ``distance`` is the pHash Hamming distance to the canonical (0 for exact).
+    """
+
+    level: Literal["figure", "panel"]
+    document_id: str
+    canonical_id: str
+    canonical_document_id: str
+    kind: Literal["exact", "near"]
+    distance: int
+
+
 class ShardSample(Record):
-    """Where one sample was written: its shard (relative to the shards folder) and split."""
+    """Where one sample was written: its shard (relative to the shards folder) and split.
+
+    ``licence`` is the licence family (``CC-BY``, ``CC-BY-NC``, ``CC0``, ..., ``unknown``).
+    Tags come from the quality stage (a patch carries its panel's); ``dup_group`` is the
+    canonical id of the sample's duplicate group (its own id when it has no copies), and
+    ``is_duplicate`` is True only when duplicates are kept (``shards.drop_duplicates: false``).
+    """
 
     level: Level
     document_id: str
@@ -219,6 +272,14 @@ class ShardSample(Record):
     width: int
     height: int
     txt: str
+    image_type: str = "unknown"
+    image_type_conf: float = 0.0
+    modality: str = "unknown"
+    modality_conf: float = 0.0
+    body_region: str = "unknown"
+    body_region_conf: float = 0.0
+    dup_group: str = ""
+    is_duplicate: bool = False
 
 
 class Quarantine(BaseModel):
@@ -240,6 +301,8 @@ RECORD_TYPES: dict[str, type[BaseModel]] = {
     "markers": Marker,
     "regions": Region,
     "texts": Texts,
+    "quality": QualityTag,
+    "duplicates": Duplicate,
     "samples": ShardSample,
     "quarantine": Quarantine,
 }

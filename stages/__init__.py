@@ -8,8 +8,9 @@ from stages.captions import CaptionsStage
 from stages.ingest import IngestStage
 from stages.markers import MarkersStage
 from stages.panels import PanelsStage
+from stages.quality import QualityStage
 from stages.regions import RegionsStage
 from stages.shards import ShardsStage
 
-PIPELINE = [IngestStage, PanelsStage, MarkersStage, RegionsStage, CaptionsStage, ShardsStage]
+PIPELINE = [IngestStage, PanelsStage, MarkersStage, RegionsStage, CaptionsStage, QualityStage, ShardsStage]
 STAGE_NAMES = [stage.name for stage in PIPELINE]

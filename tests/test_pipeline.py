@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
 from curate.ingest.discover import discover_sources
@@ -80,7 +81,11 @@ def test_shards_hold_all_three_levels_and_read_with_webdataset(reference_run):
             assert meta["texts"]["summary"].endswith(".") and len(meta["texts"]["negatives"]) == 5
             levels[meta["level"]] = levels.get(meta["level"], 0) + 1
             docs_by_split.setdefault(tar.parent.name, set()).add(meta["document_id"])
-    assert levels.get("figure", 0) == reports[0].counts["rows.figures"]
+            assert meta["image_type"] and meta["modality"] and meta["body_region"] and meta["licence"]
+            assert meta["dup_group"] and not meta["is_duplicate"]
+    duplicates = pq.read_table(cfg.run_dir / "quality" / "duplicates.parquet").to_pylist()
+    figure_copies = sum(1 for d in duplicates if d["level"] == "figure")
+    assert levels.get("figure", 0) == reports[0].counts["rows.figures"] - figure_copies
     assert levels.get("panel", 0) > levels["figure"] and levels.get("patch", 0) > 0
     splits = list(docs_by_split.values())
     for i, a in enumerate(splits):

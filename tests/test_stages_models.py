@@ -42,7 +42,8 @@ def test_model_regions_and_vlm_captions_in_the_pipeline(pmc_sample, tmp_path):
                                  "panels.ocr=false", "regions.backend=models", f"regions.roi.grounding_model={gdino}",
                                  f"regions.roi.medsam_model={sam}", "regions.roi.box_threshold=0.0",
                                  "regions.roi.min_score=0.0", "captions.backend=vllm",
-                                 f"captions.vllm={{endpoint: '{server.base_url}', model_id: test-double-vl}}"])
+                                 f"captions.vllm={{endpoint: '{server.base_url}', model_id: test-double-vl}}",
+                                 "shards.drop_duplicates=false"])  # every region gives a patch, copies too
         reports = LocalRunner(cfg, PIPELINE, lambda c: discover_sources(Path(c.input_dir))).run()
     assert all(r.counts["in"] == r.counts["out"] for r in reports)
     layout = RunLayout(cfg.run_dir)

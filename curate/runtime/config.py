@@ -76,7 +76,31 @@ class CaptionsConfig(Section):
         return self
 
 
+class QualityConfig(Section):
+    """Duplicates, image type, modality and body region (stage ``quality``).
+
+    ``max_phash``/``max_dhash``: Hamming distances (of 64 bits) under which two images are near
+    duplicates; both must hold. ``zeroshot_checkpoint``: a checkpoint of our own trainer
+    (``checkpoint.pt``) whose image-text similarity joins the modality vote; it must exist locally.
+    """
+
+    dedup: bool = True
+    max_phash: int = Field(10, ge=0, le=11)
+    max_dhash: int = Field(12, ge=0, le=64)
+    max_log_aspect: float = Field(0.12, ge=0)
+    probe_radius: int = Field(1, ge=0, le=2)  # 2: complete up to 11 bits, ~8x slower (curate.quality.dedup)
+    zeroshot_checkpoint: Path | None = None
+
+
 class ShardsConfig(Section):
+    """``licence_filter: commercial`` writes only samples whose licence allows commercial use
+    (CC0, public domain, CC-BY, CC-BY-SA). ``drop_duplicates``: copies found by the quality
+    stage are left out (default) or written with ``is_duplicate``; either way a duplicate group
+    lands in one split. ``patch_image_types``: panels of these types give patch samples."""
+
+    licence_filter: Literal["any", "commercial"] = "any"
+    drop_duplicates: bool = True
+    patch_image_types: list[str] = Field(default_factory=lambda: ["photo", "gel_blot", "unknown"])
     max_samples_per_shard: int = Field(1000, ge=1)
     jpeg_quality: int = Field(90, ge=50, le=100)
     max_side: int = Field(1024, ge=64)
@@ -113,6 +137,7 @@ class RunConfig(Section):
     markers: MarkersConfig = Field(default_factory=MarkersConfig)
     regions: RegionsConfig = Field(default_factory=RegionsConfig)
     captions: CaptionsConfig = Field(default_factory=CaptionsConfig)
+    quality: QualityConfig = Field(default_factory=QualityConfig)
     shards: ShardsConfig = Field(default_factory=ShardsConfig)
 
     @property

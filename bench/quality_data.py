@@ -1,0 +1,91 @@
+"""The labelled image-type / modality set (``bench/data/quality_labels.csv``) with each item's
+pixels and the texts the pipeline would have for it (caption, the panel's own sub-caption via
+the project's caption splitter, mentions), read from the shared data folder."""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from lxml import etree
+from PIL import Image
+
+from curate.ingest.jats import hardened_parser, parse_jats
+from curate.layout.subcaptions import split_caption
+
+LABELS = Path(__file__).with_name("data") / "quality_labels.csv"
+XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
+
+
+@dataclass
+class LabelledItem:
+    path: str
+    panel: str
+    image_type: str
+    modality: str
+    body_region: str
+    rgb: np.ndarray
+    own_text: str
+    caption: str
+    mentions: list[str]
+
+
+def read_labels() -> list[dict]:
+    with LABELS.open() as fh:
+        return list(csv.DictReader(line for line in fh if not line.startswith("#")))
+
+
+@lru_cache(maxsize=32)
+def _jats_captions(xml_path: Path) -> dict[str, tuple[str, list[str]]]:
+    """graphic file stem -> (caption, mentions), for figures and table-wraps of one article."""
+    article = parse_jats(xml_path.read_bytes(), doc_id="bench", source_path=xml_path.name)
+    out = {Path(f.graphic_href).stem: (f.caption, f.mentions) for f in article.figures if f.graphic_href}
+    root = etree.fromstring(xml_path.read_bytes(), hardened_parser())
+    for wrap in root.iter("table-wrap"):
+        graphics = [g.get(XLINK_HREF) for g in wrap.iter("graphic") if g.get(XLINK_HREF)]
+        label = " ".join("".join(el.itertext()) for el in wrap.iter("label"))
+        caption = " ".join(" ".join("".join(el.itertext()) for el in wrap.iter("caption")).split())
+        for href in graphics:
+            out[Path(href).stem] = (f"{label}. {caption}".strip(". "), [])
+    return out
+
+
+@lru_cache(maxsize=4)
+def _medicat(root: Path) -> dict[str, tuple[str, list[str]]]:
+    out = {}
+    for line in (root / "medicat-sample" / "sample.jsonl").read_text().splitlines():
+        row = json.loads(line)
+        out[f"{row['pdf_hash']}_{row['fig_uri']}"] = (row["s2_caption"], row.get("s2orc_references") or [])
+    return out
+
+
+def texts_of(root: Path, rel: str) -> tuple[str, list[str]]:
+    path = root / rel
+    if rel.startswith("soda-mmqc-embo/"):
+        return (path.parent / "caption.txt").read_text(), []
+    if rel.startswith("jats-with-images/"):
+        return _jats_captions(path.parent / "main.jats.xml").get(path.stem, ("", []))
+    if rel.startswith("medicat-sample/"):
+        return _medicat(root).get(path.name, ("", []))
+    return "", []
+
+
+def load_items(root: Path) -> list[LabelledItem]:
+    items = []
+    for row in read_labels():
+        rgb = np.asarray(Image.open(root / row["path"]).convert("RGB"))
+        caption, mentions = texts_of(root, row["path"])
+        own = caption
+        if row["bbox_xyxy"]:
+            x1, y1, x2, y2 = (int(v) for v in row["bbox_xyxy"].split())
+            rgb = rgb[y1:y2, x1:x2]
+            split = split_caption(caption)
+            own = split.parts.get(row["panel"], "")
+        items.append(LabelledItem(path=row["path"], panel=row["panel"], image_type=row["image_type"],
+                                  modality=row["modality"], body_region=row["body_region"],
+                                  rgb=np.ascontiguousarray(rgb), own_text=own, caption=caption, mentions=mentions))
+    return items

@@ -1,0 +1,1 @@
+"""Quality and metadata: duplicates, image type, modality and body region, licence families."""

@@ -1,0 +1,120 @@
+"""Image cues for the image-type and modality classifiers, from pixels alone.
+
+All measures are computed on a copy whose longer side is ``WORK_SIDE`` pixels, so they do
+not depend on resolution; fractions are of that copy's pixels. Cheap by design (a few ms per
+panel on one core): these run on every figure and panel of a run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import cv2
+import numpy as np
+
+WORK_SIDE = 384
+
+
+@dataclass(frozen=True)
+class ImageCues:
+    white_frac: float  # near-white pixels (all channels > 235): page background
+    black_frac: float  # near-black pixels (grey < 25): dark imaging background
+    flat_frac: float  # pixels with no local gradient: drawn (flat-filled) content
+    palette90: int  # distinct colours (4 bits per channel) that cover 90% of pixels
+    colourful_frac: float  # saturated, not dark pixels
+    grey_frac: float  # pixels with R, G, B within 12 of each other
+    long_hlines: int  # horizontal dark lines spanning >= 35% of the width
+    long_vlines: int  # vertical dark lines spanning >= 35% of the height
+    axis_corner: bool  # a long vertical and a long horizontal line meeting at a lower-left corner
+    text_cover: float  # area of character-sized dark components
+    n_glyphs_per_kpx: float  # character-sized components per 1000 pixels
+    band_count: int  # wide, short dark blobs on a light background (gel/blot bands)
+    hue_pink: float  # share of pixels in the H&E pink/purple hue range
+    hue_brown: float  # share of pixels in the DAB brown range (IHC)
+    mean_grey: float  # mean grey level, 0..255
+    edge_frac: float  # Canny edge pixels
+    height_px: int  # original size: equations and text lines come as short, wide strips
+    width_px: int
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _work_copy(rgb: np.ndarray) -> np.ndarray:
+    h, w = rgb.shape[:2]
+    scale = WORK_SIDE / max(h, w)
+    if scale >= 1.0:
+        return rgb  # never upscale: strokes of a small equation would turn into "long lines"
+    size = (max(8, round(w * scale)), max(8, round(h * scale)))
+    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+
+
+def _palette90(rgb: np.ndarray) -> int:
+    q = (rgb >> 4).astype(np.int32)
+    codes = (q[..., 0] << 8) | (q[..., 1] << 4) | q[..., 2]
+    counts = np.sort(np.bincount(codes.ravel(), minlength=4096))[::-1]
+    return int(np.searchsorted(np.cumsum(counts), 0.9 * codes.size) + 1)
+
+
+def _long_lines(dark: np.ndarray, axis: int, frac: float) -> tuple[int, np.ndarray]:
+    """Count runs of rows (axis=1: horizontal lines) holding a dark run >= frac of the side."""
+    length = max(40, int(dark.shape[axis] * frac))
+    kernel = np.ones((1, length) if axis == 1 else (length, 1), np.uint8)
+    opened = cv2.morphologyEx(dark, cv2.MORPH_OPEN, kernel)
+    # a line is thin across its length; the long edge of a filled box is not a line
+    across = np.ones((5, 1) if axis == 1 else (1, 5), np.uint8)
+    opened = cv2.morphologyEx(opened & (1 - cv2.morphologyEx(opened, cv2.MORPH_OPEN, across)), cv2.MORPH_OPEN, kernel)
+    profile = opened.any(axis=axis).astype(np.int8)
+    starts = np.flatnonzero(np.diff(np.concatenate([[0], profile])) == 1)
+    return len(starts), opened
+
+
+def _axis_corner(h_open: np.ndarray, v_open: np.ndarray) -> bool:
+    """A horizontal and a vertical long line that touch, with the corner in the lower-left quarter-ish."""
+    meet = cv2.dilate(h_open, np.ones((5, 5), np.uint8)) & cv2.dilate(v_open, np.ones((5, 5), np.uint8))
+    ys, xs = np.nonzero(meet)
+    if len(xs) == 0:
+        return False
+    h, w = meet.shape
+    return bool(((xs < 0.5 * w) & (ys > 0.4 * h)).any())
+
+
+def _components(dark: np.ndarray) -> tuple[float, float, int]:
+    n, _, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
+    if n <= 1:
+        return 0.0, 0.0, 0
+    w, h, area = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT], stats[1:, cv2.CC_STAT_AREA]
+    glyph = (h >= 4) & (h <= 24) & (w >= 1) & (w <= 30) & (area >= 6)
+    band = (w >= 10) & (h >= 3) & (w >= 2.5 * h) & (h <= 0.12 * dark.shape[0]) & (area >= 0.5 * w * h)
+    px = dark.size
+    return float((w[glyph] * h[glyph]).sum() / px), float(glyph.sum() * 1000.0 / px), int(band.sum())
+
+
+def image_cues(rgb: np.ndarray) -> ImageCues:
+    """Cues of one RGB image (H, W, 3) uint8."""
+    img = _work_copy(np.ascontiguousarray(rgb))
+    grey = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
+    hsv = cv2.cvtColor(img, cv2.COLOR_RGB2HSV)
+    i16 = img.astype(np.int16)
+    spread = i16.max(axis=2) - i16.min(axis=2)
+    white = (img > 235).all(axis=2)
+    gx = cv2.Sobel(grey, cv2.CV_16S, 1, 0, ksize=3)
+    gy = cv2.Sobel(grey, cv2.CV_16S, 0, 1, ksize=3)
+    flat = (np.abs(gx) + np.abs(gy)) <= 8
+    dark = ((grey < 110) & ~white).astype(np.uint8)
+    ink = (grey < 170).astype(np.uint8)  # thin axis lines turn grey when a plot is downscaled
+    n_h, h_open = _long_lines(ink, 1, 0.35)
+    n_v, v_open = _long_lines(ink, 0, 0.35)
+    text_cover, glyphs, _ = _components(dark)
+    light_bg = float(np.median(grey)) > 150
+    bands = _components(((grey < np.median(grey) - 40) & ~white).astype(np.uint8))[2] if light_bg else 0
+    hue, sat, val = hsv[..., 0], hsv[..., 1], hsv[..., 2]
+    tissue = (sat > 40) & (val > 60) & ~white
+    return ImageCues(
+        white_frac=float(white.mean()), black_frac=float((grey < 25).mean()), flat_frac=float(flat.mean()),
+        palette90=_palette90(img), colourful_frac=float(((sat > 90) & (val > 80)).mean()),
+        grey_frac=float((spread <= 12).mean()), long_hlines=n_h, long_vlines=n_v,
+        axis_corner=_axis_corner(h_open, v_open), text_cover=text_cover, n_glyphs_per_kpx=glyphs,
+        band_count=bands, hue_pink=float((tissue & ((hue >= 130) | (hue <= 5))).mean()),
+        hue_brown=float((tissue & (hue > 5) & (hue <= 22)).mean()), mean_grey=float(grey.mean()),
+        edge_frac=float((cv2.Canny(grey, 60, 150) > 0).mean()), height_px=int(rgb.shape[0]), width_px=int(rgb.shape[1]))
