@@ -72,7 +72,8 @@ def corpus_config(inputs: Path, runs: Path, *extra: str):
 
     return load_config(None, [f"input_dir={inputs}", f"runs_dir={runs}", "name=badinputs", "runner=local",
                               "part_size=16", "max_quarantine_frac=1.0", "panels.ocr=false",
-                              *LIMIT_OVERRIDES, *extra])
+                              # the cases reuse a few images, so copies stay in to show each case's samples
+                              "shards.drop_duplicates=false", *LIMIT_OVERRIDES, *extra])
 
 
 def run_corpus(inputs: Path, runs: Path, *extra: str):

@@ -121,9 +121,12 @@ def test_same_input_and_config_give_byte_identical_output(reference_run, sample_
     # the comparison covers every manifest table, tar, tar index, sizes.json and the card
     for stage in STAGE_NAMES:
         assert any(k.startswith(f"{stage}/") and k.endswith(".parquet") for k in first), stage
-    for split in cfg.shards.splits:
+    for split in cfg.shards.splits:  # every split has its sizes.json, {} when no paper hashed into it
         assert f"shards/{split}/sizes.json" in first
-        assert any(k.startswith(f"shards/{split}/") and k.endswith(".tar") for k in first), split
+        sizes = json.loads((cfg.run_dir / "shards" / split / "sizes.json").read_text())
+        tars = {k.rsplit("/", 1)[1] for k in first if k.startswith(f"shards/{split}/") and k.endswith(".tar")}
+        assert set(sizes) == tars, split
+    assert any(k.endswith(".tar") for k in first)
     assert "inputs.parquet" in first and "shards/DATASET.md" in first
     assert {k[:-4] for k in first if k.endswith(".tar")} <= {k[:-8] for k in first if k.endswith(".parquet")}
 

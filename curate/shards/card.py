@@ -6,7 +6,6 @@ No timestamps go in: the same run gives the same card.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from importlib import metadata
 from pathlib import Path
@@ -16,7 +15,7 @@ import pyarrow.parquet as pq
 import yaml
 
 from curate.runtime.config import RunConfig
-from curate.runtime.manifest import RunLayout
+from curate.runtime.manifest import RunLayout, write_json_atomic
 
 _VERSIONED = ("panel2patch", "numpy", "pillow", "opencv-python-headless", "pymupdf", "pyarrow", "ray",
               "rapidocr", "webdataset", "imagehash")
@@ -30,14 +29,14 @@ def shard_index(shards_root: Path, splits: list[str]) -> pa.Table | None:
 
 
 def write_sizes(layout: RunLayout, splits: dict[str, float]) -> None:
+    """One ``sizes.json`` per configured split, ``{}`` for a split that got no document (a small
+    corpus can leave one empty: splits hash paper ids, so a paper's split never moves as the corpus
+    grows), so a reader finds every split it was told about."""
     for split in splits:
         folder = layout.shards / split
-        if not folder.is_dir():
-            continue
-        sizes = {}
-        for index in sorted(folder.glob("*.parquet")):
-            sizes[index.with_suffix(".tar").name] = pq.read_metadata(index).num_rows
-        (folder / "sizes.json").write_text(json.dumps(sizes, indent=1, sort_keys=True) + "\n")
+        sizes = {index.with_suffix(".tar").name: pq.read_metadata(index).num_rows
+                 for index in sorted(folder.glob("*.parquet"))}
+        write_json_atomic(folder / "sizes.json", sizes)
 
 
 def _version(name: str) -> str:
