@@ -11,6 +11,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from curate.images import fit_pixels, image_ext, sha256_hex
 from curate.ingest.base import IngestError, spdx_licence
 from curate.ingest.folder import ingest_folder_line
 from curate.ingest.package import ExtractLimits, ingest_package
@@ -54,6 +55,7 @@ class IngestStage(Stage):
                                 max_pages=cfg.max_pdf_pages)
         else:
             result = ingest_folder_line(path, item.line, doc_id=item.id, source_path=item.path)
+        result = _fit_images(result, cfg.max_figure_pixels)
         for digest, data in sorted(result.images.items()):
             ctx.blobs.put(data, digest)
         quarantine = [Quarantine(stage=self.name, item_id=f.item_id, error_class=f.error_class,
@@ -64,3 +66,27 @@ class IngestStage(Stage):
                    for f in result.figures]
         document = result.document.model_copy(update={"n_figures": len(figures), "licence": licence})
         return {"documents": [document], "figures": figures, "quarantine": quarantine}
+
+
+def _fit_images(result, max_pixels: int):
+    """The result with every image over ``max_pixels`` replaced by its downscaled copy
+    (figure sha, extension and size updated), so later stages never decode the big one."""
+    shrunk = {}
+    for digest, data in result.images.items():
+        fitted = fit_pixels(data, max_pixels)
+        if fitted is not None:
+            shrunk[digest] = (sha256_hex(fitted[0]), *fitted)
+    if not shrunk:
+        return result
+    images = {digest: data for digest, data in result.images.items() if digest not in shrunk}
+    images.update({new: data for new, data, _, _ in shrunk.values()})
+    figures = []
+    for fig in result.figures:
+        if fig.image_sha256 in shrunk:
+            new, data, width, height = shrunk[fig.image_sha256]
+            fig = fig.model_copy(update={"image_sha256": new, "image_ext": image_ext(data),
+                                         "width": width, "height": height})
+        figures.append(fig)
+    result.images, result.figures = images, figures
+    return result
+

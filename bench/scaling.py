@@ -1,0 +1,82 @@
+"""Scaling: the whole pipeline on a local Ray with 1 and 2 workers, and Ray's start-up cost.
+
+The corpus is ``COPIES`` generated samples (seeds 0..COPIES-1) plus a copy of the shared
+JATS set, cut into small parts so two workers stay busy. Ray is started once and timed on
+its own (``ray.init`` plus one round trip to a fresh actor); each run then joins it, so a
+run's wall time holds the per-stage actor start-up (and OCR model load) but not Ray's.
+Speed-up = wall(1 worker) / wall(2 workers); efficiency = speed-up / 2. The load average at
+the start is recorded beside the numbers: other processes on the machine depress them.
+
+Rerun alone on a quiet machine: ``PYTHONPATH=$PWD python -m bench.run bench.scaling``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+from curate.ingest.discover import discover_sources
+from curate.runtime.config import load_config
+from stages import PIPELINE
+
+COPIES = 4
+PART_SIZE = 2
+
+
+class _Ping:
+    def ping(self) -> int:
+        return os.getpid()
+
+
+def build_corpus(root: Path, data_root: Path, copies: int = COPIES) -> Path:
+    from curate.sample.generate import generate_sample
+
+    shutil.rmtree(root, ignore_errors=True)
+    for seed in range(copies):
+        generate_sample(root / f"sample{seed}", seed=seed)
+    encoda = data_root / "jats-with-images" / "encoda"
+    if encoda.is_dir():
+        shutil.copytree(encoda, root / "encoda")
+    return root
+
+
+def timed_run(input_dir: Path, runs: Path, workers: int) -> tuple[float, int]:
+    """(wall seconds, figures) of one fresh Ray run with ``workers`` workers."""
+    from curate.runtime.ray_runner import RayRunner
+
+    shutil.rmtree(runs, ignore_errors=True)
+    cfg = load_config(None, [f"input_dir={input_dir}", f"runs_dir={runs}", f"name=w{workers}", "runner=ray",
+                             f"num_workers={workers}", f"part_size={PART_SIZE}", "max_quarantine_frac=1.0"])
+    start = time.perf_counter()
+    reports = RayRunner(cfg, PIPELINE, lambda c: discover_sources(Path(c.input_dir))).run()
+    wall = time.perf_counter() - start
+    return wall, next(r.counts.get("rows.figures", 0) for r in reports if r.stage == "ingest")
+
+
+def run(results: dict[str, float], data_root: Path, work: Path, copies: int = COPIES) -> None:
+    import ray
+
+    corpus = build_corpus(work / "scale_corpus", data_root, copies)
+    results["pipeline.ray_loadavg_1m_at_start"] = round(os.getloadavg()[0], 2)
+    if ray.is_initialized():
+        ray.shutdown()
+    start = time.perf_counter()
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False,
+             runtime_env={"env_vars": {"PYTHONPATH": os.environ.get("PYTHONPATH", str(Path.cwd()))}})
+    ping = ray.remote(num_cpus=1)(_Ping).remote()
+    ray.get(ping.ping.remote())
+    results["pipeline.ray_startup_s"] = round(time.perf_counter() - start, 2)
+    ray.kill(ping)  # frees its CPU for the runs
+    try:
+        walls = {}
+        for workers in (1, 2):
+            walls[workers], figures = timed_run(corpus, work / f"scale-runs-{workers}", workers)
+            results[f"pipeline.ray_figures_per_s.{workers}w"] = round(figures / walls[workers], 3)
+        results["pipeline.ray_figures"] = figures
+        speedup = walls[1] / walls[2]
+        results["pipeline.ray_speedup.2w"] = round(speedup, 3)
+        results["pipeline.ray_efficiency.2w"] = round(speedup / 2, 3)
+    finally:
+        ray.shutdown()
