@@ -15,7 +15,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data"
-MODULES = ["bench.pipeline", "bench.panels", "bench.markers", "bench.captions", "bench.regions", "bench.train"]
+MODULES = ["bench.pipeline", "bench.panels", "bench.markers", "bench.captions", "bench.regions", "bench.train",
+           "bench.scaling", "bench.memory"]
 
 
 def main(argv: list[str]) -> int:
