@@ -208,7 +208,9 @@ def ink_mask(page: pymupdf.Page, text_boxes: list[Box]) -> np.ndarray:
     rgb = np.frombuffer(pix.samples, np.uint8).reshape(pix.height, pix.width, 3)
     sub = rgb[::4, ::4].astype(np.int64)
     packed = (sub[..., 0] << 16) | (sub[..., 1] << 8) | sub[..., 2]
-    bg_val = int(np.bincount(packed.ravel()).argmax())
+    # np.unique, not bincount: a bincount over 24-bit colours allocates 128 MB per page.
+    values, counts = np.unique(packed.ravel(), return_counts=True)
+    bg_val = int(values[counts.argmax()])  # the smallest of equally common colours, as bincount gave
     bg = np.array([(bg_val >> 16) & 255, (bg_val >> 8) & 255, bg_val & 255], np.int16)
     ink = (colour_distance(rgb, bg) > INK_DELTA).astype(np.uint8)
     for x0, y0, x1, y1 in text_boxes:
