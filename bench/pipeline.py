@@ -66,6 +66,9 @@ def bench_dataset(results: dict[str, float], key: str, input_dir: Path, work: Pa
             results[f"pipeline.floor_ratio.{stage}.{key}"] = ratio
             if key == "sample":
                 results[f"pipeline.floor_ratio.{stage}"] = ratio
+    # Shards JPEG-encode every sample (figure, panels, patches): the image floor is the fairer yardstick.
+    if floors["panels"] > 0:
+        results[f"pipeline.floor_ratio.shards_vs_image.{key}"] = round(cpu["shards"] / floors["panels"], 2)
 
 
 def run(results: dict[str, float], data_root: Path, work: Path) -> None:
