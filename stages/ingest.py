@@ -12,6 +12,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from curate.images import fit_pixels, image_ext, sha256_hex
 from curate.ingest.base import FigureFailure, IngestError, spdx_licence
 from curate.ingest.folder import ingest_folder_line
 from curate.ingest.package import ExtractLimits, ingest_package
@@ -73,6 +74,8 @@ class IngestStage(Stage):
         else:
             result = ingest_folder_line(path, item.line, doc_id=item.id, source_path=item.path,
                                         max_bytes=cfg.max_input_bytes, max_pixels=cfg.max_pixels)
+        # max_pixels refused decompression bombs above; a big but sane figure is stored smaller
+        result = _fit_images(result, cfg.max_figure_pixels)
         for digest, data in sorted(result.images.items()):
             ctx.blobs.put(data, digest)
         failures = list(result.failures)
@@ -86,3 +89,27 @@ class IngestStage(Stage):
                    for f in result.figures if f.id not in unusable]
         document = result.document.model_copy(update={"n_figures": len(figures), "licence": licence})
         return {"documents": [document], "figures": figures, "quarantine": quarantine}
+
+
+def _fit_images(result, max_pixels: int):
+    """The result with every image over ``max_pixels`` replaced by its downscaled copy
+    (figure sha, extension and size updated), so later stages never decode the big one."""
+    shrunk = {}
+    for digest, data in result.images.items():
+        fitted = fit_pixels(data, max_pixels)
+        if fitted is not None:
+            shrunk[digest] = (sha256_hex(fitted[0]), *fitted)
+    if not shrunk:
+        return result
+    images = {digest: data for digest, data in result.images.items() if digest not in shrunk}
+    images.update({new: data for new, data, _, _ in shrunk.values()})
+    figures = []
+    for fig in result.figures:
+        if fig.image_sha256 in shrunk:
+            new, data, width, height = shrunk[fig.image_sha256]
+            fig = fig.model_copy(update={"image_sha256": new, "image_ext": image_ext(data),
+                                         "width": width, "height": height})
+        figures.append(fig)
+    result.images, result.figures = images, figures
+    return result
+

@@ -31,6 +31,8 @@ import cv2
 import numpy as np
 import pymupdf
 
+from curate.images import colour_distance
+
 Box = tuple[float, float, float, float]
 
 GAP_PT = 7  # graphics/labels closer than this belong together (typical tick-label offset)
@@ -203,12 +205,14 @@ def ink_mask(page: pymupdf.Page, text_boxes: list[Box]) -> np.ndarray:
     Ink is any pixel far from the page's most common colour; text line boxes are cleared,
     page-long rules and full-page scans are removed (they would join unrelated content)."""
     pix = page.get_pixmap(matrix=pymupdf.Matrix(SCALE, SCALE), alpha=False, colorspace=pymupdf.csRGB)
-    rgb = np.frombuffer(pix.samples, np.uint8).reshape(pix.height, pix.width, 3).astype(np.int16)
+    rgb = np.frombuffer(pix.samples, np.uint8).reshape(pix.height, pix.width, 3)
     sub = rgb[::4, ::4].astype(np.int64)
     packed = (sub[..., 0] << 16) | (sub[..., 1] << 8) | sub[..., 2]
-    bg_val = int(np.bincount(packed.ravel()).argmax())
+    # np.unique, not bincount: a bincount over 24-bit colours allocates 128 MB per page.
+    values, counts = np.unique(packed.ravel(), return_counts=True)
+    bg_val = int(values[counts.argmax()])  # the smallest of equally common colours, as bincount gave
     bg = np.array([(bg_val >> 16) & 255, (bg_val >> 8) & 255, bg_val & 255], np.int16)
-    ink = (np.abs(rgb - bg).max(axis=2) > INK_DELTA).astype(np.uint8)
+    ink = (colour_distance(rgb, bg) > INK_DELTA).astype(np.uint8)
     for x0, y0, x1, y1 in text_boxes:
         ink[int(y0 * SCALE): int(np.ceil(y1 * SCALE)), int(x0 * SCALE): int(np.ceil(x1 * SCALE))] = 0
     n, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
@@ -236,13 +240,19 @@ def _components(ink: np.ndarray, texts: list[Box]) -> _Components:
         mask[int(y0 * SCALE): int(np.ceil(y1 * SCALE)), int(x0 * SCALE): int(np.ceil(x1 * SCALE))] = 2
     k = 2 * GAP_PT * SCALE + 1
     n, labels = cv2.connectedComponents(cv2.dilate((mask > 0).astype(np.uint8), np.ones((k, k), np.uint8)))
-    ys, xs = np.nonzero(mask)
-    lab = labels[ys, xs]
+    # Each undilated piece lies inside one dilated component: reduce the pieces' own boxes
+    # (a few hundred) per component instead of every marked pixel (millions).
+    n_pieces, pieces, stats, _ = cv2.connectedComponentsWithStats((mask > 0).astype(np.uint8), connectivity=8)
+    owner = np.zeros(n_pieces, np.int64)
+    owner[pieces.ravel()] = labels.ravel()
+    px, py = stats[1:, cv2.CC_STAT_LEFT], stats[1:, cv2.CC_STAT_TOP]
+    pw, ph = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]
+    lab = owner[1:]
     boxes = np.tile(np.array([np.inf, np.inf, -np.inf, -np.inf]), (n, 1))
-    np.minimum.at(boxes[:, 0], lab, xs)
-    np.minimum.at(boxes[:, 1], lab, ys)
-    np.maximum.at(boxes[:, 2], lab, xs + 1)
-    np.maximum.at(boxes[:, 3], lab, ys + 1)
+    np.minimum.at(boxes[:, 0], lab, px)
+    np.minimum.at(boxes[:, 1], lab, py)
+    np.maximum.at(boxes[:, 2], lab, px + pw)
+    np.maximum.at(boxes[:, 3], lab, py + ph)
     graphic = np.zeros(n, bool)
     graphic[labels[mask == 1]] = True
     graphic[0] = False

@@ -11,7 +11,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from curate.layout.gutters import Box, background_colour
+from curate.layout.gutters import Box, background_colour, colour_distance
 from curate.layout.labels import Glyph, consistent_labels, corner_label, glyph_candidates, read_glyphs
 from curate.layout.split import Candidate, PanelBox, _pick, candidates, finish
 from curate.layout.xycut import reading_order
@@ -19,8 +19,8 @@ from curate.layout.xycut import reading_order
 
 def ink_strength(rgb: np.ndarray) -> np.ndarray:
     """uint8 per-pixel difference from the background colour (0 = background), 2x amplified."""
-    diff = np.abs(rgb.astype(np.int16) - background_colour(rgb).astype(np.int16)).max(axis=2)
-    return np.clip(diff * 2, 0, 255).astype(np.uint8)
+    diff = colour_distance(rgb, background_colour(rgb))
+    return cv2.add(diff, diff)  # saturates at 255
 
 
 def label_regions(glyphs: list[Glyph], fig_w: int, fig_h: int) -> list[Box]:

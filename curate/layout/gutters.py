@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from curate.images import colour_distance
+
 Box = tuple[int, int, int, int]
 
 
@@ -29,8 +31,7 @@ def ink_mask(rgb: np.ndarray, bg: np.ndarray | None = None, tol: int = 40) -> np
     """Boolean mask of pixels whose largest channel difference from ``bg`` exceeds ``tol``."""
     if bg is None:
         bg = background_colour(rgb)
-    diff = np.abs(rgb.astype(np.int16) - bg.astype(np.int16)).max(axis=2)
-    return diff > tol
+    return colour_distance(rgb, bg) > tol
 
 
 def remove_rules(mask: np.ndarray, max_thickness: int = 5, min_fill: float = 0.9) -> np.ndarray:
@@ -92,7 +93,7 @@ def gaps(mask: np.ndarray, box: Box, axis: int, min_gap: int, noise: int = 0) ->
 
 def frame_depth(rgb: np.ndarray, bg: np.ndarray, tol: int = 40, frac: float = 0.9) -> Box:
     """Inner box left after peeling border lines that are mostly ``bg`` coloured (a frame), at most 5 % a side."""
-    near = np.abs(rgb.astype(np.int16) - bg.astype(np.int16)).max(axis=2) <= tol
+    near = colour_distance(rgb, bg) <= tol
     h, w = near.shape
 
     def peel(fill: np.ndarray, cap: int) -> int:

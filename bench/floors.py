@@ -1,0 +1,126 @@
+"""Floors: the unavoidable cost of each stage's work, timed on the same data as the stage.
+
+Each floor does the least a stage must do with the same libraries, and nothing else:
+
+- ingest: read every source file, lxml-parse each JATS XML, PyMuPDF's raw image extraction
+  of each PDF (``extract_image`` of every image xref), read each folder image;
+- image work (panels, markers, regions, captions): Pillow decode of each figure image,
+  resize to the shards' ``max_side``, baseline JPEG encode (``curate.images.encode_jpeg``);
+- shards: write the bytes of every member of the run's shard tars again as a plain tar.
+
+``floor_seconds(run_dir, input_dir)`` returns CPU seconds per floor over the whole run (the
+median of ``repeats``); ``bench.pipeline`` divides by the figure count and compares.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import statistics
+import tarfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pymupdf
+from lxml import etree
+from PIL import Image
+
+from curate.images import encode_jpeg
+from curate.records import Figure, SourceItem
+from curate.runtime.blobs import BlobStore
+from curate.runtime.manifest import RunLayout, read_records
+
+IMAGE_STAGES = ("panels", "markers", "regions", "captions")
+
+
+def _parse_xml(data: bytes) -> None:
+    etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False))
+
+
+def _ingest_one(item: SourceItem, path: Path) -> None:
+    if item.kind == "pdf":
+        with pymupdf.open(path) as doc:
+            for page in doc:
+                for xref, *_ in page.get_images(full=True):
+                    doc.extract_image(xref)
+    elif item.kind == "jats" and path.is_dir():
+        for member in sorted(path.rglob("*")):
+            if member.is_file():
+                data = member.read_bytes()
+                if member.suffix.lower() in (".xml", ".nxml"):
+                    _parse_xml(data)
+    elif item.kind == "jats":
+        with tarfile.open(path) as tar:
+            for member in tar.getmembers():
+                if member.isfile():
+                    data = tar.extractfile(member).read()
+                    if member.name.lower().endswith((".xml", ".nxml")):
+                        _parse_xml(data)
+    else:  # a folder line: its JSONL line and its image file
+        lines = path.read_text().splitlines()
+        entry = json.loads(lines[item.line - 1])  # lines count from 1
+        (path.parent / entry["image"]).read_bytes()
+
+
+def ingest_floor(run_dir: Path, input_dir: Path) -> None:
+    for item in read_records(RunLayout(run_dir).inputs, SourceItem):
+        _ingest_one(item, input_dir / item.path)
+
+
+def figure_blobs(run_dir: Path) -> list[bytes]:
+    blobs = BlobStore(RunLayout(run_dir).blobs)
+    return [blobs.get(fig.image_sha256)
+            for path in sorted((run_dir / "ingest" / "figures").glob("*.parquet"))
+            for fig in read_records(path, Figure)]
+
+
+def image_floor(blobs: list[bytes], max_side: int) -> None:
+    for data in blobs:
+        with Image.open(io.BytesIO(data)) as img:
+            img = img.convert("RGB")
+            scale = min(1.0, max_side / max(img.size))
+            if scale < 1.0:
+                img = img.resize((max(1, round(img.width * scale)), max(1, round(img.height * scale))),
+                                 Image.Resampling.BILINEAR)
+            encode_jpeg(np.asarray(img))
+
+
+def shard_members(run_dir: Path) -> list[tuple[str, bytes]]:
+    members = []
+    for tar_path in sorted((run_dir / "shards").rglob("*.tar")):
+        with tarfile.open(tar_path) as tar:
+            for m in tar.getmembers():
+                if m.isfile():
+                    members.append((m.name, tar.extractfile(m).read()))
+    return members
+
+
+def shards_floor(members: list[tuple[str, bytes]], out: Path) -> None:
+    with tarfile.open(out, "w", format=tarfile.USTAR_FORMAT) as tar:
+        for name, data in members:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+
+
+def _cpu(fn, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.process_time()
+        fn()
+        times.append(time.process_time() - start)
+    return statistics.median(times)
+
+
+def floor_seconds(run_dir: Path, input_dir: Path, max_side: int, repeats: int = 3) -> dict[str, float]:
+    """CPU seconds of each stage's floor over the whole run, median of ``repeats``."""
+    blobs = figure_blobs(run_dir)
+    members = shard_members(run_dir)
+    scratch = run_dir / "floor.tar"
+    image = _cpu(lambda: image_floor(blobs, max_side), repeats)
+    out = {"ingest": _cpu(lambda: ingest_floor(run_dir, input_dir), repeats),
+           "shards": _cpu(lambda: shards_floor(members, scratch), repeats)}
+    out.update({stage: image for stage in IMAGE_STAGES})
+    scratch.unlink(missing_ok=True)
+    return out
