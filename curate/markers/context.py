@@ -56,17 +56,46 @@ def behind(glyphs: np.ndarray, box_xywh, direction_deg: float) -> np.ndarray:
     return cx * np.cos(a) + cy * np.sin(a) < -0.25 * max(w, h)
 
 
-def text_like(box_xywh, glyphs: np.ndarray) -> int:
+def local_glyphs(loose: np.ndarray, box_xywh, reach: float = 2.0) -> np.ndarray:
+    """``N x 4`` ``(x, y, w, h)`` panel boxes of the loose-mask components within ``reach``
+    glyph sizes of a candidate, leaving out those that overlap the candidate itself."""
+    x, y, w, h = (int(v) for v in box_xywh)
+    m = int(reach * max(w, h)) + 2
+    H, W = loose.shape
+    x0, y0, x1, y1 = max(0, x - m), max(0, y - m), min(W, x + w + m), min(H, y + h + m)
+    _n, _lab, stats, _ = cv2.connectedComponentsWithStats(loose[y0:y1, x0:x1], connectivity=8)
+    boxes = stats[1:, :4].copy()
+    boxes[:, 0] += x0
+    boxes[:, 1] += y0
+    bx, by, bw, bh = (boxes[:, j] for j in range(4))
+    apart = (bx >= x + w) | (bx + bw <= x) | (by >= y + h) | (by + bh <= y)
+    return boxes[apart & (stats[1:, cv2.CC_STAT_AREA] >= 4)]
+
+
+def beside(glyphs: np.ndarray, box_xywh, direction_deg: float) -> np.ndarray:
+    """Mask of ``N x 4`` glyph boxes whose centre is level with a pointer's centre along its
+    direction (neither ahead of the tip nor behind the tail)."""
+    x, y, w, h = box_xywh
+    a = np.radians(direction_deg)
+    cx = glyphs[:, 0] + glyphs[:, 2] / 2 - (x + w / 2)
+    cy = glyphs[:, 1] + glyphs[:, 3] / 2 - (y + h / 2)
+    return np.abs(cx * np.cos(a) + cy * np.sin(a)) <= 0.25 * max(w, h)
+
+
+def text_like(box_xywh, glyphs: np.ndarray, exclude_overlap: bool = False) -> int:
     """Number of glyph neighbours of a component on a horizontal or vertical (rotated) line.
 
     ``glyphs`` is an ``N x 4`` array of ``(x, y, w, h)`` boxes of ink components of every
     colour (letters of a word may differ in colour, e.g. a sequence trace); boxes that
-    overlap the component itself are not counted.
+    contain the component are not counted; with ``exclude_overlap`` no box that overlaps it
+    is (an outline found on a closed mask is a little larger than its own raw component).
     """
     x, y, w, h = (int(v) for v in box_xywh)
     xs, ys, ws, hs = (glyphs[:, j] for j in range(4))
     # The component's own box (or the ink blob that contains it) is not a neighbour.
     apart = ~((xs <= x) & (ys <= y) & (xs + ws >= x + w) & (ys + hs >= y + h))
+    if exclude_overlap:
+        apart &= (xs >= x + w) | (xs + ws <= x) | (ys >= y + h) | (ys + hs <= y)
     across = int(np.sum(line_neighbours(x, y, w, h, xs, ys, ws, hs) & apart))
     # Rotated axis titles: the same test with x and y swapped.
     down = int(np.sum(line_neighbours(y, x, h, w, ys, xs, hs, ws) & apart))
