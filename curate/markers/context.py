@@ -189,3 +189,68 @@ def outlines_content(rgb: np.ndarray, outer: np.ndarray, hole: np.ndarray) -> bo
         return True
     diff = np.median(crop[inner > 0], axis=0) - np.median(crop[band > 0], axis=0)
     return float(np.linalg.norm(diff)) <= 80.0
+
+
+def _rule_span(ink: np.ndarray, p, unit) -> int:
+    """Length (px) of the ink line through ``p`` running across ``unit`` (a stroke of a
+    letter is short, the edge of a box or a frame is long)."""
+    h, w = ink.shape
+    perp = np.array([-unit[1], unit[0]])
+    span = 1
+    for sign in (1, -1):
+        for k in range(1, 4 * max(h, w)):
+            q = p + sign * k * perp
+            if not any(
+                0 <= int(round(q[1] + unit[1] * j)) < h
+                and 0 <= int(round(q[0] + unit[0] * j)) < w
+                and ink[int(round(q[1] + unit[1] * j)), int(round(q[0] + unit[0] * j))]
+                for j in (-1, 0, 1, 2)
+            ):
+                break
+            span += 1
+    return span
+
+
+def _end_rule_span(gray: np.ndarray, start, unit, reach: int) -> int:
+    """Walking from ``start`` along ``unit``: if the first ink within ``reach`` px is a thin
+    rule (at most 4 px of ink, then light again), the length of that rule, else 0."""
+    h, w = gray.shape
+    ink_run, first, off_glyph = 0, None, False
+    for step in range(1, reach + 6):
+        px, py = int(round(start[0] + unit[0] * step)), int(round(start[1] + unit[1] * step))
+        if not (0 <= px < w and 0 <= py < h):
+            return 0
+        # The first pixels past the end may still be the glyph's own (anti-aliased) ink.
+        off_glyph = off_glyph or gray[py, px] > 180 or step > 3
+        if not off_glyph:
+            continue
+        if gray[py, px] < 150:
+            first = first if first is not None else np.array([px, py], float)
+            ink_run += 1
+            if ink_run > 4:
+                return 0
+        elif first is not None:
+            return _rule_span(gray < 150, first, unit) if gray[py, px] > 180 else 0
+        elif step > reach:
+            return 0
+    return 0
+
+
+def connector(rgb: np.ndarray, tip, direction_deg: float, box) -> bool:
+    """A flow-chart arrow: on a page, its tip and its tail both stop just short of long thin
+    rules (box edges, lines). A pointer at a band or a structure ends at content, and a
+    label at its tail is made of short strokes."""
+    if tip is None or not on_page(rgb, box):
+        return False
+    x1, y1, x2, y2 = box
+    a = np.radians(direction_deg)
+    unit = np.array([np.cos(a), np.sin(a)])
+    length = abs((x2 - x1) * unit[0]) + abs((y2 - y1) * unit[1])
+    reach = int(max(6, 0.6 * length))
+    m = int(2 * length) + reach + 8
+    ox, oy = max(0, x1 - m), max(0, y1 - m)
+    gray = cv2.cvtColor(rgb[oy : y2 + m, ox : x2 + m], cv2.COLOR_RGB2GRAY)
+    t = np.asarray(tip, float) - np.array([ox, oy])
+    tail = t - unit * (length - 1)
+    need = 0.8 * length
+    return _end_rule_span(gray, t, unit, reach) >= need and _end_rule_span(gray, tail, -unit, reach) >= need

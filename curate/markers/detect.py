@@ -22,6 +22,7 @@ from curate.markers.colours import SATURATED, hue_mask, name_of_pixels
 from curate.markers.context import (
     behind,
     beside,
+    connector,
     context_ok,
     isolated,
     light_surround,
@@ -160,6 +161,8 @@ def _solid_candidates(mask, loose, colour: str, rgb: np.ndarray, scan: MarkerSca
             continue
         if not context_ok(kind, colour, rgb, (x, y, x + w, y + h), apex):
             continue
+        if kind == "arrow" and connector(rgb, tip, direction, (x, y, x + w, y + h)):
+            continue
         name = colour
         if colour == "other":
             name = name_of_pixels(rgb[y : y + h, x : x + w][comp])
@@ -235,7 +238,7 @@ def _ring_candidates(
         if kind != "arrowhead" and not outlines_content(rgb, c, hole_c):
             continue
         # The bowl of an "O", "D" or "o" in a word: letters of the same height beside it.
-        if kind != "arrowhead" and text_like((x, y, w, h), glyphs, exclude_overlap=True) >= (1 if max(w, h) < 30 else 2):
+        if kind != "arrowhead" and text_like((x, y, w, h), glyphs, exclude_overlap=True) >= 1:
             continue
         # Drawn outlines stand out from what lies on either side of them; iso-intensity rings
         # of pseudo-coloured (LUT) images fade into pixels of the same hue.
