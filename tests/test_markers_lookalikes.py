@@ -71,3 +71,13 @@ def test_upright_t_in_blurred_text_is_not_an_arrow():
     cv2.putText(img, "ttt tgtctg t=1", (10, 70), cv2.FONT_HERSHEY_SIMPLEX, 1.0, (0, 0, 0), 2)
     img = cv2.GaussianBlur(img, (3, 3), 0.8)
     assert _kinds(detect_markers(jpeg(img, 75)), ("arrow", "arrowhead")) == []
+
+
+def test_inset_frame_in_an_image_corner_is_not_a_box_but_a_zoom_box_is():
+    rng = np.random.default_rng(3)
+    img = _page(260, 260)
+    img[10:250, 10:250] = background(rng, 240, 240)
+    cv2.rectangle(img, (12, 190), (60, 247), (230, 20, 20), 2)  # inset frame on the image's corner
+    cv2.rectangle(img, (120, 60), (180, 120), (230, 20, 20), 2)  # zoom box within the content
+    boxes = _kinds(detect_markers(jpeg(img, 90)), ("box",))
+    assert len(boxes) == 1 and boxes[0].bbox_xyxy[0] >= 110, boxes

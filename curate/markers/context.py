@@ -254,3 +254,21 @@ def connector(rgb: np.ndarray, tip, direction_deg: float, box) -> bool:
     tail = t - unit * (length - 1)
     need = 0.8 * length
     return _end_rule_span(gray, t, unit, reach) >= need and _end_rule_span(gray, tail, -unit, reach) >= need
+
+
+def corner_inset_frame(rgb: np.ndarray, box) -> bool:
+    """An outline in the corner of an image, framing an inset: just outside it, the page shows
+    on two adjacent sides (the image's own edges) and image content on the others. A zoom box
+    lies within the content (or wholly on a page); a heat-map column box has page above and
+    below, never beside."""
+    x1, y1, x2, y2 = box
+    h, w = rgb.shape[:2]
+    strips = {
+        "left": rgb[y1:y2, max(0, x1 - 5) : max(0, x1 - 1)],
+        "right": rgb[y1:y2, min(w, x2 + 1) : min(w, x2 + 5)],
+        "top": rgb[max(0, y1 - 5) : max(0, y1 - 1), x1:x2],
+        "bottom": rgb[min(h, y2 + 1) : min(h, y2 + 5), x1:x2],
+    }
+    page = {k: s.size == 0 or float((s.reshape(-1, 3).min(axis=1) > 225).mean()) > 0.8 for k, s in strips.items()}
+    n = sum(page.values())
+    return n in (2, 3) and (page["left"] or page["right"]) and (page["top"] or page["bottom"])

@@ -24,6 +24,7 @@ from curate.markers.context import (
     beside,
     connector,
     context_ok,
+    corner_inset_frame,
     isolated,
     light_surround,
     local_glyphs,
@@ -238,6 +239,8 @@ def _ring_candidates(
         if kind != "arrowhead" and not outlines_content(rgb, c, hole_c):
             continue
         # The bowl of an "O", "D" or "o" in a word: letters of the same height beside it.
+        if kind == "box" and corner_inset_frame(rgb, (x, y, x + w, y + h)):
+            continue
         if kind != "arrowhead" and text_like((x, y, w, h), glyphs, exclude_overlap=True) >= 1:
             continue
         # Drawn outlines stand out from what lies on either side of them; iso-intensity rings
