@@ -56,17 +56,46 @@ def behind(glyphs: np.ndarray, box_xywh, direction_deg: float) -> np.ndarray:
     return cx * np.cos(a) + cy * np.sin(a) < -0.25 * max(w, h)
 
 
-def text_like(box_xywh, glyphs: np.ndarray) -> int:
+def local_glyphs(loose: np.ndarray, box_xywh, reach: float = 2.0) -> np.ndarray:
+    """``N x 4`` ``(x, y, w, h)`` panel boxes of the loose-mask components within ``reach``
+    glyph sizes of a candidate, leaving out those that overlap the candidate itself."""
+    x, y, w, h = (int(v) for v in box_xywh)
+    m = int(reach * max(w, h)) + 2
+    H, W = loose.shape
+    x0, y0, x1, y1 = max(0, x - m), max(0, y - m), min(W, x + w + m), min(H, y + h + m)
+    _n, _lab, stats, _ = cv2.connectedComponentsWithStats(loose[y0:y1, x0:x1], connectivity=8)
+    boxes = stats[1:, :4].copy()
+    boxes[:, 0] += x0
+    boxes[:, 1] += y0
+    bx, by, bw, bh = (boxes[:, j] for j in range(4))
+    apart = (bx >= x + w) | (bx + bw <= x) | (by >= y + h) | (by + bh <= y)
+    return boxes[apart & (stats[1:, cv2.CC_STAT_AREA] >= 4)]
+
+
+def beside(glyphs: np.ndarray, box_xywh, direction_deg: float) -> np.ndarray:
+    """Mask of ``N x 4`` glyph boxes whose centre is level with a pointer's centre along its
+    direction (neither ahead of the tip nor behind the tail)."""
+    x, y, w, h = box_xywh
+    a = np.radians(direction_deg)
+    cx = glyphs[:, 0] + glyphs[:, 2] / 2 - (x + w / 2)
+    cy = glyphs[:, 1] + glyphs[:, 3] / 2 - (y + h / 2)
+    return np.abs(cx * np.cos(a) + cy * np.sin(a)) <= 0.25 * max(w, h)
+
+
+def text_like(box_xywh, glyphs: np.ndarray, exclude_overlap: bool = False) -> int:
     """Number of glyph neighbours of a component on a horizontal or vertical (rotated) line.
 
     ``glyphs`` is an ``N x 4`` array of ``(x, y, w, h)`` boxes of ink components of every
     colour (letters of a word may differ in colour, e.g. a sequence trace); boxes that
-    overlap the component itself are not counted.
+    contain the component are not counted; with ``exclude_overlap`` no box that overlaps it
+    is (an outline found on a closed mask is a little larger than its own raw component).
     """
     x, y, w, h = (int(v) for v in box_xywh)
     xs, ys, ws, hs = (glyphs[:, j] for j in range(4))
     # The component's own box (or the ink blob that contains it) is not a neighbour.
     apart = ~((xs <= x) & (ys <= y) & (xs + ws >= x + w) & (ys + hs >= y + h))
+    if exclude_overlap:
+        apart &= (xs >= x + w) | (xs + ws <= x) | (ys >= y + h) | (ys + hs <= y)
     across = int(np.sum(line_neighbours(x, y, w, h, xs, ys, ws, hs) & apart))
     # Rotated axis titles: the same test with x and y swapped.
     down = int(np.sum(line_neighbours(y, x, h, w, ys, xs, hs, ws) & apart))
@@ -160,3 +189,86 @@ def outlines_content(rgb: np.ndarray, outer: np.ndarray, hole: np.ndarray) -> bo
         return True
     diff = np.median(crop[inner > 0], axis=0) - np.median(crop[band > 0], axis=0)
     return float(np.linalg.norm(diff)) <= 80.0
+
+
+def _rule_span(ink: np.ndarray, p, unit) -> int:
+    """Length (px) of the ink line through ``p`` running across ``unit`` (a stroke of a
+    letter is short, the edge of a box or a frame is long)."""
+    h, w = ink.shape
+    perp = np.array([-unit[1], unit[0]])
+    span = 1
+    for sign in (1, -1):
+        for k in range(1, 4 * max(h, w)):
+            q = p + sign * k * perp
+            if not any(
+                0 <= int(round(q[1] + unit[1] * j)) < h
+                and 0 <= int(round(q[0] + unit[0] * j)) < w
+                and ink[int(round(q[1] + unit[1] * j)), int(round(q[0] + unit[0] * j))]
+                for j in (-1, 0, 1, 2)
+            ):
+                break
+            span += 1
+    return span
+
+
+def _end_rule_span(gray: np.ndarray, start, unit, reach: int) -> int:
+    """Walking from ``start`` along ``unit``: if the first ink within ``reach`` px is a thin
+    rule (at most 4 px of ink, then light again), the length of that rule, else 0."""
+    h, w = gray.shape
+    ink_run, first, off_glyph = 0, None, False
+    for step in range(1, reach + 6):
+        px, py = int(round(start[0] + unit[0] * step)), int(round(start[1] + unit[1] * step))
+        if not (0 <= px < w and 0 <= py < h):
+            return 0
+        # The first pixels past the end may still be the glyph's own (anti-aliased) ink.
+        off_glyph = off_glyph or gray[py, px] > 180 or step > 3
+        if not off_glyph:
+            continue
+        if gray[py, px] < 150:
+            first = first if first is not None else np.array([px, py], float)
+            ink_run += 1
+            if ink_run > 4:
+                return 0
+        elif first is not None:
+            return _rule_span(gray < 150, first, unit) if gray[py, px] > 180 else 0
+        elif step > reach:
+            return 0
+    return 0
+
+
+def connector(rgb: np.ndarray, tip, direction_deg: float, box) -> bool:
+    """A flow-chart arrow: on a page, its tip and its tail both stop just short of long thin
+    rules (box edges, lines). A pointer at a band or a structure ends at content, and a
+    label at its tail is made of short strokes."""
+    if tip is None or not on_page(rgb, box):
+        return False
+    x1, y1, x2, y2 = box
+    a = np.radians(direction_deg)
+    unit = np.array([np.cos(a), np.sin(a)])
+    length = abs((x2 - x1) * unit[0]) + abs((y2 - y1) * unit[1])
+    reach = int(max(6, 0.6 * length))
+    m = int(2 * length) + reach + 8
+    ox, oy = max(0, x1 - m), max(0, y1 - m)
+    gray = cv2.cvtColor(rgb[oy : y2 + m, ox : x2 + m], cv2.COLOR_RGB2GRAY)
+    t = np.asarray(tip, float) - np.array([ox, oy])
+    tail = t - unit * (length - 1)
+    need = 0.8 * length
+    return _end_rule_span(gray, t, unit, reach) >= need and _end_rule_span(gray, tail, -unit, reach) >= need
+
+
+def corner_inset_frame(rgb: np.ndarray, box) -> bool:
+    """An outline in the corner of an image, framing an inset: just outside it, the page shows
+    on two adjacent sides (the image's own edges) and image content on the others. A zoom box
+    lies within the content (or wholly on a page); a heat-map column box has page above and
+    below, never beside."""
+    x1, y1, x2, y2 = box
+    h, w = rgb.shape[:2]
+    strips = {
+        "left": rgb[y1:y2, max(0, x1 - 5) : max(0, x1 - 1)],
+        "right": rgb[y1:y2, min(w, x2 + 1) : min(w, x2 + 5)],
+        "top": rgb[max(0, y1 - 5) : max(0, y1 - 1), x1:x2],
+        "bottom": rgb[min(h, y2 + 1) : min(h, y2 + 5), x1:x2],
+    }
+    page = {k: s.size == 0 or float((s.reshape(-1, 3).min(axis=1) > 225).mean()) > 0.8 for k, s in strips.items()}
+    n = sum(page.values())
+    return n in (2, 3) and (page["left"] or page["right"]) and (page["top"] or page["bottom"])

@@ -21,9 +21,13 @@ from curate.markers.calibrate import Expected, finalise
 from curate.markers.colours import SATURATED, hue_mask, name_of_pixels
 from curate.markers.context import (
     behind,
+    beside,
+    connector,
     context_ok,
+    corner_inset_frame,
     isolated,
     light_surround,
+    local_glyphs,
     outlines_content,
     pure_ink,
     text_like,
@@ -105,15 +109,19 @@ def _is_scale_bar(w: int, h: int, area: int, panel_wh: tuple[int, int]) -> bool:
     )
 
 
-def _solid_candidates(mask, loose, colour: str, rgb: np.ndarray, scan: MarkerScan) -> list[DetectedMarker]:
-    """Arrows, arrowheads and asterisks among the connected components of one mask."""
-    ph, pw = mask.shape
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    if n <= 1:
-        return []
+def _components(mask: np.ndarray):
+    """(labels, stats, indices of glyph-sized components) of one colour mask."""
+    ph = mask.shape[0]
+    _n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     area = stats[:, cv2.CC_STAT_AREA]
     small = np.where((area >= 4) & (stats[:, 3] <= 0.3 * ph + 20))[0]
-    small = small[small > 0]
+    return labels, stats, small[small > 0]
+
+
+def _solid_candidates(mask, loose, colour: str, rgb: np.ndarray, scan: MarkerScan, comps) -> list[DetectedMarker]:
+    """Arrows, arrowheads and asterisks among the connected components of one mask."""
+    ph, pw = mask.shape
+    labels, stats, small = comps
     out: list[DetectedMarker] = []
     max_side = max(12, 0.3 * min(pw, ph))
     # A black glyph with dark pixels all around is a gap between bright strokes (letters).
@@ -139,6 +147,13 @@ def _solid_candidates(mask, loose, colour: str, rgb: np.ndarray, scan: MarkerSca
             continue
         # Glyph neighbours in the same colour mask (small components: letters of a word).
         glyphs = stats[small, :4]
+        if kind != "asterisk" and abs(np.sin(np.radians(direction))) > 0.85:
+            # An upright "t", "l" or "1" in blurred text: its faint neighbours drop out of the
+            # strict mask, so look in the loose one too, but only beside the pointer (what lies
+            # ahead may be what it marks; a column of stacked band arrows is not a word).
+            side = local_glyphs(loose, (x, y, w, h))
+            side = side[beside(side, (x, y, w, h), direction)]
+            glyphs = np.concatenate([glyphs, side])
         if kind == "arrow":
             # A label at the tail of an arrow says what it points at; only glyphs ahead count.
             glyphs = glyphs[~behind(glyphs, (x, y, w, h), direction)]
@@ -146,6 +161,8 @@ def _solid_candidates(mask, loose, colour: str, rgb: np.ndarray, scan: MarkerSca
         if neighbours >= 2 or (neighbours == 1 and score < 0.8):
             continue
         if not context_ok(kind, colour, rgb, (x, y, x + w, y + h), apex):
+            continue
+        if kind == "arrow" and connector(rgb, tip, direction, (x, y, x + w, y + h)):
             continue
         name = colour
         if colour == "other":
@@ -186,7 +203,9 @@ def _outline_pixels(mask: np.ndarray, outer: np.ndarray, hole: np.ndarray, x: in
     return band & (mask[y : y + h, x : x + w] > 0).astype(np.uint8)
 
 
-def _ring_candidates(mask: np.ndarray, loose: np.ndarray, colour: str, rgb: np.ndarray, close_px: int) -> list[DetectedMarker]:
+def _ring_candidates(
+    mask: np.ndarray, loose: np.ndarray, colour: str, rgb: np.ndarray, close_px: int, glyphs: np.ndarray
+) -> list[DetectedMarker]:
     """Boxes and circles: closed outlines (dashes joined by closing) with an enclosed hole."""
     ph, pw = mask.shape
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (close_px, close_px))
@@ -218,6 +237,11 @@ def _ring_candidates(mask: np.ndarray, loose: np.ndarray, colour: str, rgb: np.n
         if kind is None or score < MIN_CONFIDENCE:
             continue
         if kind != "arrowhead" and not outlines_content(rgb, c, hole_c):
+            continue
+        # The bowl of an "O", "D" or "o" in a word: letters of the same height beside it.
+        if kind == "box" and corner_inset_frame(rgb, (x, y, x + w, y + h)):
+            continue
+        if kind != "arrowhead" and text_like((x, y, w, h), glyphs, exclude_overlap=True) >= 1:
             continue
         # Drawn outlines stand out from what lies on either side of them; iso-intensity rings
         # of pseudo-coloured (LUT) images fade into pixels of the same hue.
@@ -316,9 +340,11 @@ def detect_markers(rgb_panel: np.ndarray, expected: Expected | None = None) -> M
     for colour, mask in masks.items():
         if not mask.any():
             continue
-        found.extend(_solid_candidates(mask, loose[colour], colour, rgb, scan))
+        comps = _components(mask)
+        found.extend(_solid_candidates(mask, loose[colour], colour, rgb, scan, comps))
+        glyphs = comps[1][comps[2], :4]
         for close_px in (3, 9):
-            found.extend(_ring_candidates(mask, loose[colour], colour, rgb, close_px))
+            found.extend(_ring_candidates(mask, loose[colour], colour, rgb, close_px, glyphs))
     kept = finalise(_suppress(found), expected)
     scan.markers = sorted(kept, key=lambda d: (d.bbox_xyxy[1], d.bbox_xyxy[0]))
     return scan
