@@ -197,8 +197,10 @@ def find_label_glyphs(rgb: np.ndarray, mask: np.ndarray, expected: list[str] | N
     strength = ink_strength(rgb)
     cache: dict = {}
 
+    # One cache for every search: a box's crop, and so its reading, does not depend on which
+    # search offered it (``parenthesised`` only filters the readings).
     def reader(boxes: list, parenthesised: bool = False) -> list[Glyph]:
-        return read_glyphs(strength, boxes, expected, parenthesised, cache if not parenthesised else None)
+        return read_glyphs(strength, boxes, expected, parenthesised, cache)
 
     def complete(found: list[Glyph]) -> bool:
         return bool(expected) and len(found) >= len(expected)

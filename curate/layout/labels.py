@@ -54,7 +54,11 @@ def ocr_engine():
 
 
 def read_texts(crops_bgr: list[np.ndarray]) -> list[tuple[str, float]]:
-    """Recognition-only OCR of text-line crops in batches: (text, score) each, ('', 0) when unread."""
+    """Recognition-only OCR of text-line crops in batches: (text, score) each, ('', 0) when unread.
+
+    A reading does not depend on the batch: glyph crops are at most ~3 times as wide as tall,
+    so every crop is padded to the same ``REC_WIDTH`` canvas whatever else is in its batch.
+    """
     if not crops_bgr:
         return []
     from rapidocr.ch_ppocr_rec.typings import TextRecInput
