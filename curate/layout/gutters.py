@@ -116,19 +116,24 @@ def gutter_colour(rgb: np.ndarray, bg: np.ndarray, tol: int = 40) -> np.ndarray 
     most pixels of the lines just outside it differ from its colour by more than ``tol``.
     """
     x1, y1, x2, y2 = frame_depth(rgb, bg, tol)
-    inner = rgb[y1:y2, x1:x2].astype(np.int16)
+    inner = rgb[y1:y2, x1:x2]
     if inner.shape[0] < 20 or inner.shape[1] < 20:
         return None
     found = []
     for axis in (0, 1):  # axis 0: columns (vertical gutters); 1: rows
         lines = inner if axis == 0 else inner.transpose(1, 0, 2)  # lines[:, k] is line k
         med = np.median(lines, axis=0)
-        flat = (np.abs(lines - med[None]).max(axis=2) <= 16).mean(axis=0) >= 0.98
+        # |x - med| <= 16 for a whole x is ceil(med - 16) <= x <= floor(med + 16): compared in
+        # uint8, without a widened copy of the figure.
+        lo = np.clip(np.ceil(med - 16), 0, 255).astype(np.uint8)
+        hi = np.clip(np.floor(med + 16), 0, 255).astype(np.uint8)
+        near = ((lines >= lo[None]) & (lines <= hi[None])).all(axis=2)
+        flat = near.mean(axis=0) >= 0.98
         for start, stop in runs(flat):
             if start == 0 or stop == flat.size:
                 continue
             colour = np.median(med[start:stop], axis=0)
-            edge = [np.abs(lines[:, k] - colour).max(axis=1) > tol for k in (start - 1, stop)]
+            edge = [np.abs(lines[:, k].astype(np.int16) - colour).max(axis=1) > tol for k in (start - 1, stop)]
             if min(e.mean() for e in edge) >= 0.5:
                 found.append(colour)
     if not found:
