@@ -33,6 +33,8 @@ class ImageCues:
     hue_brown: float  # share of pixels in the DAB brown range (IHC)
     mean_grey: float  # mean grey level, 0..255
     edge_frac: float  # Canny edge pixels
+    tick_marks: int  # short strokes sticking out of a long axis line (chart ticks)
+    outline_boxes: int  # hollow closed shapes (ink border, light inside) big enough to hold words
     height_px: int  # original size: equations and text lines come as short, wide strips
     width_px: int
 
@@ -79,6 +81,43 @@ def _axis_corner(h_open: np.ndarray, v_open: np.ndarray) -> bool:
     return bool(((xs < 0.5 * w) & (ys > 0.4 * h)).any())
 
 
+def _tick_marks(ink: np.ndarray, h_open: np.ndarray, v_open: np.ndarray) -> int:
+    """Short ink strokes perpendicular to, and touching, a long axis line."""
+    ticks = 0
+    for lines, kernel in ((v_open, (1, 4)), (h_open, (4, 1))):
+        if not lines.any():
+            continue
+        # strokes at least 4 px long across the line, not part of the line itself
+        strokes = cv2.morphologyEx(ink & (1 - lines), cv2.MORPH_OPEN, np.ones(kernel, np.uint8))
+        near = cv2.dilate(lines, np.ones((3, 3), np.uint8))
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(strokes, connectivity=8)
+        if n <= 1:
+            continue
+        touching = np.unique(labels[(near > 0) & (labels > 0)])
+        small = (stats[touching, cv2.CC_STAT_WIDTH] <= 12) & (stats[touching, cv2.CC_STAT_HEIGHT] <= 12)
+        ticks += int(small.sum())
+    return ticks
+
+
+def _outline_boxes(ink: np.ndarray) -> int:
+    """Closed ink outlines (boxes, ellipses of a flow chart) around a mostly light interior."""
+    contours, hierarchy = cv2.findContours(ink, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    if hierarchy is None:
+        return 0
+    h, w = ink.shape
+    count = 0
+    for i, parent in enumerate(hierarchy[0][:, 3]):
+        if parent < 0:
+            continue  # holes (inner borders) only: the inside of a drawn outline
+        x, y, bw, bh = cv2.boundingRect(contours[i])
+        if bw < 20 or bh < 10 or bw * bh > 0.4 * h * w:
+            continue
+        area = cv2.contourArea(contours[i])
+        if area >= 0.6 * bw * bh:
+            count += 1
+    return count
+
+
 def _components(dark: np.ndarray) -> tuple[float, float, int]:
     n, _, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
     if n <= 1:
@@ -106,6 +145,8 @@ def image_cues(rgb: np.ndarray) -> ImageCues:
     n_h, h_open = _long_lines(ink, 1, 0.35)
     n_v, v_open = _long_lines(ink, 0, 0.35)
     text_cover, glyphs, _ = _components(dark)
+    ticks = _tick_marks(ink, h_open, v_open)
+    boxes = _outline_boxes(ink)
     light_bg = float(np.median(grey)) > 150
     bands = _components(((grey < np.median(grey) - 40) & ~white).astype(np.uint8))[2] if light_bg else 0
     hue, sat, val = hsv[..., 0], hsv[..., 1], hsv[..., 2]
@@ -117,4 +158,4 @@ def image_cues(rgb: np.ndarray) -> ImageCues:
         axis_corner=_axis_corner(h_open, v_open), text_cover=text_cover, n_glyphs_per_kpx=glyphs,
         band_count=bands, hue_pink=float((tissue & ((hue >= 130) | (hue <= 5))).mean()),
         hue_brown=float((tissue & (hue > 5) & (hue <= 22)).mean()), mean_grey=float(grey.mean()),
-        edge_frac=float((cv2.Canny(grey, 60, 150) > 0).mean()), height_px=int(rgb.shape[0]), width_px=int(rgb.shape[1]))
+        edge_frac=float((cv2.Canny(grey, 60, 150) > 0).mean()), tick_marks=ticks, outline_boxes=boxes, height_px=int(rgb.shape[0]), width_px=int(rgb.shape[1]))

@@ -39,14 +39,18 @@ def pixel_scores(c: ImageCues) -> dict[str, float]:
     page = _ramp(c.white_frac, 0.3, 0.5)
     photo = 3.0 * (1 - page) + 1.5 * _ramp(c.flat_frac, 0.45, 0.3) + _ramp(c.palette90, 10, 40) \
         - 1.5 * _ramp(c.n_glyphs_per_kpx, 1.0, 2.5)
+    ticks = _ramp(c.tick_marks, 1, 5)  # short strokes hanging off an axis line
+    boxes = _ramp(c.outline_boxes, 1, 4)  # hollow boxes and ellipses that hold words
     chart = 1.5 * page + 1.0 * c.axis_corner + 0.8 * _ramp(lines, 0, 2) + 0.7 * _ramp(c.flat_frac, 0.5, 0.65) \
-        + 0.5 * _ramp(c.palette90, 12, 6)
+        + 0.5 * _ramp(c.palette90, 12, 6) + 0.6 * ticks - 0.5 * boxes * (1 - ticks)
     diagram = 1.5 * page + 1.2 * _ramp(c.grey_frac, 0.8, 0.5) + 0.6 * _ramp(c.flat_frac, 0.5, 0.7) \
         - 1.0 * c.axis_corner - 0.5 * _ramp(lines, 1, 4) + 0.3 * _ramp(c.text_cover, 0.05, 0.1) \
-        + 1.0 * _ramp(c.colourful_frac, 0.08, 0.25)
-    gel = 1.5 * page + 1.2 * grey + 1.2 * _ramp(c.band_count, 3, 8) * _ramp(c.band_count, 25, 15) \
-        + 0.8 * _ramp(c.flat_frac, 0.6, 0.5) - 0.8 * _ramp(c.n_glyphs_per_kpx, 2.0, 3.0)
-    table = 1.5 * page + 1.2 * grey + 1.5 * _ramp(c.band_count, 12, 30) + 0.6 * _ramp(c.edge_frac, 0.12, 0.2) \
+        + 1.0 * _ramp(c.colourful_frac, 0.08, 0.25) + 0.8 * boxes * (1 - ticks)
+    # a gel or blot shows its bands: without any, grey-on-white line art is a plot or a sketch
+    bands = _ramp(c.band_count, 2, 6)
+    gel = 1.5 * page + 1.2 * grey * bands + 1.2 * _ramp(c.band_count, 3, 8) * _ramp(c.band_count, 25, 15) \
+        + 0.8 * _ramp(c.flat_frac, 0.6, 0.5) - 0.8 * _ramp(c.n_glyphs_per_kpx, 2.0, 3.0) - 0.6 * ticks
+    table = 1.5 * page + 1.2 * grey * _ramp(c.band_count, 3, 10) + 1.5 * _ramp(c.band_count, 12, 30) + 0.6 * _ramp(c.edge_frac, 0.12, 0.2) \
         - 0.8 * c.axis_corner * _ramp(c.band_count, 30, 12)
     text = 1.5 * page + 1.2 * grey + 1.0 * _ramp(c.n_glyphs_per_kpx, 1.2, 2.5) + 0.8 * _ramp(lines, 1, 0) \
         + 0.5 * _ramp(c.band_count, 3, 0) - 1.0 * _ramp(c.band_count, 5, 15) \
