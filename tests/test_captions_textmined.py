@@ -114,3 +114,12 @@ def test_real_captions_give_rule_abiding_texts(shared_data):
             bad += bool(summary_problems(texts["summary"]))
             assert texts["region"] == "enlarged|node|left lower" and len(set(texts["negatives"])) == 5
     assert bad == 0
+
+
+def test_summary_drops_figure_pointers_and_repeats_and_pads_with_a_whole_phrase():
+    summary = summary_sentence("Imaging of the thoracic spine.", "Figure 1. Imaging of the thoracic spine.",
+                               "Axial CT as shown in Fig 1A.", "MR image (see Figs. 2 and 3).")
+    assert not re.search(r"\bfig(ure)?s?\b|shown in fig", summary, re.IGNORECASE), summary
+    assert summary.count("thoracic") == 1 and "Axial CT" in summary
+    short = summary_sentence("Fundus photograph.")
+    assert short.startswith("Fundus photograph ") and short.rstrip(".").split()[-1] == "figure", short

@@ -26,6 +26,16 @@ _LABEL_PREFIX = re.compile(r"^\s*\(?[A-Za-z]{1,2}[’']?\)?[.,:)]\s+")
 _PARENS = re.compile(r"\s*[\(\[][^()\[\]]{0,80}[\)\]]")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(])")
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’+/-]*")
+# "as shown in Fig. 2B", "see Figs. 3 and 4", "Figure 1": pointers to the paper, not image content
+_FIG_REF = re.compile(r"(?:\b(?:as\s+)?(?:shown|seen|illustrated|depicted|indicated)\s+in\s+|\bsee\s+)?"
+                      r"\b(?:supplementary\s+)?fig(?:ure)?s?\.?\s*S?\d+(?:[A-Z](?![A-Z]))?"
+                      r"(?:\s*(?:[-–,]|and)\s*(?:S?\d+[A-Z]?|[A-Z])(?![A-Z]))*", re.IGNORECASE)
+# Tails that pad a short summary to the minimum length, one per word count, each a complete phrase.
+_PADDING = ("shown", "as shown", "in this figure", "in a research figure", "in a biomedical research figure",
+            "shown in a biomedical research figure", "shown in a published biomedical research figure",
+            "as shown in a published biomedical research figure",
+            "as shown in a panel of a biomedical research figure",
+            "as shown in a panel of a published biomedical research figure")
 
 
 @dataclass(frozen=True)
@@ -67,8 +77,9 @@ def first_sentence(text: str) -> str:
 
 
 def content_words(text: str) -> list[str]:
-    """Words of ``text`` without a leading panel label, parentheticals, commas or semicolons."""
-    text = _PARENS.sub("", _LABEL_PREFIX.sub("", text))
+    """Words of ``text`` without a leading panel label, parentheticals, figure references,
+    commas or semicolons."""
+    text = _FIG_REF.sub(" ", _PARENS.sub("", _LABEL_PREFIX.sub("", text)))
     return _WORD.findall(text)
 
 
@@ -77,7 +88,10 @@ def summary_sentence(own: str, *context: str, min_words: int = 10, max_words: in
     vocab = load_vocab()
     words: list[str] = []
     for source in (own, *context):
-        for word in content_words(first_sentence(source)):
+        candidate = content_words(first_sentence(source))
+        if " ".join(candidate).lower() in " ".join(words).lower():
+            continue  # a mention that repeats the sub-caption adds nothing
+        for word in candidate:
             if len(words) >= max_words:
                 break
             if not words or word.lower() != words[-1].lower():
@@ -88,11 +102,9 @@ def summary_sentence(own: str, *context: str, min_words: int = 10, max_words: in
         words = ["Biomedical", "figure", "image"]
     while len(words) > min_words and words[-1].lower() in vocab.stopwords:
         words.pop()
-    filler = ["shown", "in", "a", "biomedical", "research", "figure", "from", "the", "literature"]
-    for word in filler:
-        if len(words) >= min_words:
-            break
-        words.append(word)
+    missing = min_words - len(words)
+    if missing > 0:
+        words += _PADDING[min(missing, len(_PADDING)) - 1].split()
     sentence = " ".join(words)
     return sentence[0].upper() + sentence[1:] + "."
 
