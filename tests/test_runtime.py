@@ -140,3 +140,26 @@ def test_ray_runner_writes_the_same_manifests_as_local(tmp_path, ray_session):
     RayRunner(remote, PIPE, _discover(names)).run()
     for rel in sorted(p.relative_to(local.run_dir) for p in local.run_dir.rglob("*.parquet")):
         assert (remote.run_dir / rel).read_bytes() == (local.run_dir / rel).read_bytes(), rel
+
+
+def test_publish_sweeps_a_dead_writers_tmp_but_not_a_live_writers(tmp_path):
+    """Two workers can store one blob at once: the first to publish must not delete the other's file."""
+    import os
+    import subprocess
+    import sys
+
+    from curate.runtime.blobs import BlobStore
+
+    store = BlobStore(tmp_path)
+    digest = "ab" * 32
+    target = store.path(digest)
+    target.parent.mkdir(parents=True)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, check=True)
+    dead_tmp = target.with_name(f"{digest}.{dead.stdout.strip()}.tmp")
+    live_tmp = target.with_name(f"{digest}.{os.getppid()}.tmp")  # our parent runs as long as we do
+    dead_tmp.write_bytes(b"half")
+    live_tmp.write_bytes(b"half")
+    store.put(b"payload", digest)
+    assert store.get(digest) == b"payload"
+    assert not dead_tmp.exists() and live_tmp.exists()

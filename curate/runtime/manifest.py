@@ -77,11 +77,26 @@ def write_json_atomic(path: Path, payload: dict) -> None:
 
 
 def publish(tmp: Path, path: Path) -> None:
-    """Rename ``tmp`` onto ``path``, then remove ``path``'s other ``*.<pid>.tmp`` files: those
-    of a process killed mid-write, which would otherwise stay in the run for good."""
+    """Rename ``tmp`` onto ``path``, then remove ``path``'s other ``*.<pid>.tmp`` files left by a
+    process killed mid-write, which would otherwise stay in the run for good. A live writer's
+    file is kept: two workers may store the same blob at once (one image in two papers)."""
     os.replace(tmp, path)
     for stale in path.parent.glob(f"{path.name}.*.tmp"):
-        stale.unlink(missing_ok=True)
+        pid = stale.name[len(path.name) + 1:-len(".tmp")]
+        if not (pid.isdigit() and _alive(int(pid))):
+            stale.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs on this host (a run directory shared across nodes can hold another
+    node's live pid: its file then waits for a later publish or a rerun)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def part_name(part: int) -> str:
