@@ -14,12 +14,10 @@ per panel of a compound figure, and per region.
 from __future__ import annotations
 
 from curate.captions.textmined import mine_texts
+from curate.captions.vllm_client import SERVER_DOWN_ERRORS
 from curate.images import crop_xyxy, decode_rgb, encode_jpeg
 from curate.records import Figure, Quarantine, Texts
 from curate.runtime.stage import EnvironmentFailure, PartInput, Resources, Stage, StageContext
-
-# Client errors meaning the server, not the answer, failed (after the client's own retries).
-SERVER_DOWN = frozenset({"ConnectionError", "Timeout", "HTTP429", "HTTP500", "HTTP502", "HTTP503", "HTTP504"})
 
 
 def _texts(target_id: str, figure_id: str, level: str, mined: dict) -> Texts:
@@ -70,20 +68,21 @@ class CaptionsStage(Stage):
         # re-encoded from the normalised pixels (alpha on white, 16-bit rescaled), not the raw bytes
         requests = [CaptionRequest(figure.id, "figure", encode_jpeg(rgb),
                                    {"subcaption": figure.caption, "mentions": figure.mentions})]
+        regions = inp.rows("regions", figure.id)
         for panel in inp.rows("panels", figure.id):
             crop = crop_xyxy(rgb, panel.bbox_xyxy)
             if not panel.is_whole_figure:
                 requests.append(CaptionRequest(panel.id, "panel", encode_jpeg(crop), {
                     "label": panel.label or "", "subcaption": panel.subcaption, "preamble": panel.preamble,
                     "mentions": panel.mentions}))
-            for region in (r for r in inp.rows("regions", figure.id) if r.panel_id == panel.id):
+            for region in (r for r in regions if r.panel_id == panel.id):
                 requests.append(CaptionRequest(region.id, "patch",
                                                encode_jpeg(crop_xyxy(crop, region.bbox_xyxy_panel)),
                                                {"subcaption": panel.subcaption, "marker_phrases": [region.phrase],
                                                 "position": region.position}))
         rows, quarantine = [], []
         outcomes = self.captioner.caption(requests)
-        down = [o for o in outcomes if not o.ok and o.error_class in SERVER_DOWN]
+        down = [o for o in outcomes if not o.ok and o.error_class in SERVER_DOWN_ERRORS]
         if down:  # answers already received are cached: the rerun pays only for the rest
             raise EnvironmentFailure(f"VLM endpoint unavailable after retries: {down[0].message}")
         for outcome in outcomes:

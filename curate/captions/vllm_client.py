@@ -26,6 +26,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from curate.captions.schema import Annotation
 
 RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504})
+# Error classes of a request that failed because the server, not the answer, did (after retries).
+SERVER_DOWN_ERRORS = frozenset({"ConnectionError", "Timeout", *(f"HTTP{status}" for status in RETRY_STATUS)})
 
 
 class VllmConfig(BaseModel):
