@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.panel_data import caption_for
 from curate.markers.detect import DetectedMarker, detect_markers
 from curate.markers.phrases import parse_marker_phrases
 from curate.markers.synth import background, draw_one, jpeg
@@ -88,27 +89,6 @@ def panel_gt(data_root: Path) -> list[tuple[str, str | None, np.ndarray, list[di
     return out
 
 
-def figure_caption(data_root: Path, image: str) -> str | None:
-    """Caption text of a gold figure: the soda ``caption.txt`` beside the image, or the JATS
-    ``<fig>`` whose ``<graphic>`` names the image; ``None`` when neither is present."""
-    path = data_root / image
-    soda = path.parent / "caption.txt"
-    if soda.exists():
-        return soda.read_text()
-    jats = path.parent / "main.jats.xml"
-    if not jats.exists():
-        return None
-    from lxml import etree
-
-    tree = etree.parse(str(jats))
-    href = "{http://www.w3.org/1999/xlink}href"
-    for fig in tree.iter("fig"):
-        if any(g.get(href, "") == path.name for g in fig.iter("graphic")):
-            cap = fig.find("caption")
-            return None if cap is None else " ".join("".join(cap.itertext()).split())
-    return None
-
-
 def expected_from_caption(caption: str | None) -> list[tuple[str, str | None]] | None:
     """The (kind, colour) pairs a caption's marker phrases name; ``None`` without a caption."""
     if caption is None:
@@ -148,7 +128,7 @@ def _bench_panel_gt(results: dict[str, float], data_root: Path) -> None:
     results["markers.recall.panelgt.image"] = ri
     results["markers.precision.panelgt.image"] = pi
     results["markers.panels_per_s"] = len(rows) / max(elapsed, 1e-9)
-    captions = {img: expected_from_caption(figure_caption(data_root, img)) for img in {row[0] for row in rows}}
+    captions = {img: expected_from_caption(caption_for(data_root, img)) for img in {row[0] for row in rows}}
     guided = [detect_markers(crop, captions[img]).markers for img, _label, crop, _golds in rows]
     r, p, _, _ = _score_panels(rows, guided)
     results["markers.recall.panelgt.guided"] = r

@@ -13,9 +13,8 @@ import numpy as np
 from lxml import etree
 
 from curate.images import decode_rgb
+from curate.ingest.jats import XLINK_HREF, hardened_parser
 from curate.layout import split_caption
-
-_XLINK = "{http://www.w3.org/1999/xlink}href"
 
 
 def _rgb(path: Path) -> np.ndarray:
@@ -29,9 +28,9 @@ def _labels_of(caption: str) -> list[str] | None:
 
 def jats_caption(xml_path: Path, image_name: str) -> str | None:
     """Caption text of the ``<fig>`` whose ``<graphic>`` names ``image_name``."""
-    tree = etree.parse(str(xml_path))
+    tree = etree.parse(str(xml_path), hardened_parser())
     for graphic in tree.iter("graphic"):
-        if graphic.get(_XLINK, "").split("/")[-1] == image_name:
+        if graphic.get(XLINK_HREF, "").split("/")[-1] == image_name:
             fig = graphic.getparent()
             while fig is not None and fig.tag != "fig":
                 fig = fig.getparent()

@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 
 from curate.train.config import TrainConfig, load_train_config
-from curate.train.data import ShardStream, build_vocab, load_tokenizer, shard_urls
+from curate.train.data import ShardStream, build_vocab, shard_urls, tokenizer_from_words
 from curate.train.losses import region_clip_loss
 from curate.train.model import RegionClip
 
@@ -33,13 +33,9 @@ def _shards(work: Path) -> Path:
     return root / "shards" if (root / "shards" / "train" / "sizes.json").exists() else build_sample_shards(root)
 
 
-def _step_times(cfg: TrainConfig, shards: Path, phase: str, batch: int, vocab: int | None, steps: int) -> list[float]:
-    with tempfile.TemporaryDirectory() as tmp:
-        words = build_vocab(shard_urls(shards, "train"), cfg.data.vocab_size)
-        if vocab:  # full-size runs: pad to PubMedBERT's vocabulary size so the embedding is realistic
-            words += [f"unused{i}" for i in range(vocab - len(words))]
-        (Path(tmp) / "vocab.txt").write_text("\n".join(words) + "\n")
-        tok = load_tokenizer(Path(tmp) / "vocab.txt")
+def _step_times(cfg: TrainConfig, shards: Path, words: list[str], phase: str, batch: int,
+                steps: int) -> list[float]:
+    tok = tokenizer_from_words(words)
     m = cfg.model
     stream = ShardStream(shard_urls(shards, "train"), seed=0, epoch=0, rank=0, world=1, batch_size=batch,
                          tokenizer=tok, context_length=m.text.context_length, image_size=m.vision.image_size,
@@ -68,17 +64,20 @@ def run(results: dict, data_root: Path, work: Path | None = None) -> None:
     shards = _shards(work)
     before = torch.get_num_threads()
     tiny = load_train_config(REPO / "manifests" / "train_tiny.yaml")
+    words = build_vocab(shard_urls(shards, "train"), tiny.data.vocab_size)
     torch.set_num_threads(1)
-    joint = statistics.median(_step_times(tiny, shards, "joint", 16, None, 5))
-    plain = statistics.median(_step_times(tiny, shards, "global", 16, None, 5))
+    joint = statistics.median(_step_times(tiny, shards, words, "joint", 16, 5))
+    plain = statistics.median(_step_times(tiny, shards, words, "global", 16, 5))
     results["train.samples_per_s.cpu.tiny"] = round(16 / joint, 1)
     results["train.roi_overhead_ratio.cpu.tiny"] = round(joint / plain, 2)
     torch.set_num_threads(before)
     full = TrainConfig()
-    vitb = statistics.median(_step_times(full, shards, "global", 8, 30522, 3))
+    # full size: pad to PubMedBERT's vocabulary so the embedding table is realistic
+    padded = build_vocab(shard_urls(shards, "train"), full.data.vocab_size)
+    padded += [f"unused{i}" for i in range(30522 - len(padded))]
+    vitb = statistics.median(_step_times(full, shards, padded, "global", 8, 3))
     results["train.samples_per_s.cpu.vitb16"] = round(8 / vitb, 2)
     summary = train(tiny, shards, Path(tempfile.mkdtemp(dir=work)) / "run")
     r = summary["retrieval"]["all"]
     results["train.sample_r1.after"] = round((r["i2t_r1"] + r["t2i_r1"]) / 2, 4)
     results["train.sample_r1.chance"] = round(r["chance_r1"], 4)
-    torch.set_num_threads(before)

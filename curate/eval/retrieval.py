@@ -8,7 +8,6 @@ are not merged, so identical captions cost recall (a conservative number).
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 import torch
@@ -19,9 +18,9 @@ from curate.train.data import (
     batch_step,
     collate,
     decode_step,
-    load_tokenizer,
     read_tar_samples,
     shard_urls,
+    tokenizer_from_words,
 )
 
 KS = (1, 5, 10)
@@ -95,11 +94,7 @@ def load_checkpoint_model(checkpoint: Path | str, device: str = "cpu"):
     config = TrainConfig.model_validate(state["config"])
     model = RegionClip(config.model, len(state["vocab"]))
     model.load_state_dict(state["model"])
-    with tempfile.TemporaryDirectory() as tmp:
-        vocab = Path(tmp) / "vocab.txt"
-        vocab.write_text("\n".join(state["vocab"]) + "\n")
-        tokenizer = load_tokenizer(vocab)
-    return model.to(device), tokenizer, config
+    return model.to(device), tokenizer_from_words(state["vocab"]), config
 
 
 def evaluate(checkpoint: Path | str, shards_dir: Path | str, *, split: str = "val",

@@ -250,6 +250,16 @@ def load_tokenizer(vocab_path: Path | str):
     return BertTokenizer(vocab=str(vocab_path), do_lower_case=True)
 
 
+def tokenizer_from_words(words: list[str]):
+    """``load_tokenizer`` over an in-memory vocabulary (a checkpoint's, a benchmark's)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        vocab = Path(tmp) / "vocab.txt"
+        vocab.write_text("\n".join(words) + "\n")
+        return load_tokenizer(vocab)
+
+
 def tokenize(tokenizer, texts: list[str], length: int) -> tuple[torch.Tensor, torch.Tensor]:
     out = tokenizer(texts, padding="max_length", truncation=True, max_length=length, return_tensors="pt")
     return out["input_ids"], out["attention_mask"]
