@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from curate.images import crop_xyxy, decode_rgb
 from curate.quality.dedup import Fingerprint, resolve
-from curate.quality.licence import licence_family
+from curate.quality.licence import item_licence, licence_family
 from curate.quality.tags import tag_image
 from curate.records import Duplicate, Figure, QualityTag
 from curate.runtime.manifest import read_records, write_records
@@ -46,7 +46,7 @@ class QualityStage(Stage):
 
     def process_item(self, figure: Figure, inp: PartInput, ctx: StageContext) -> dict:
         document = inp.rows("documents", figure.document_id)[0]
-        licence = licence_family(document.licence if document.licence != "unknown" else figure.licence)
+        licence = licence_family(item_licence(document.licence, figure.licence))
         rgb = decode_rgb(ctx.blobs.get(figure.image_sha256))
         common = {"figure_id": figure.id, "document_id": figure.document_id, "licence": licence,
                   "zeroshot": self.zeroshot}

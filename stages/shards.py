@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from curate.images import decode_rgb
-from curate.quality.licence import licence_family
+from curate.quality.licence import item_licence, licence_family
 from curate.records import Duplicate, Figure, ShardSample
 from curate.runtime.manifest import read_records, write_records
 from curate.runtime.stage import PartInput, PartOutput, Resources, Stage, StageContext
@@ -43,7 +43,7 @@ class ShardsStage(Stage):
                                 max_side=cfg.max_side, min_side=cfg.min_side, quality=cfg.jpeg_quality,
                                 levels=cfg.levels)
         tags = {t.id: t for t in inp.rows("quality", figure.id)}
-        spdx = document.licence if document.licence != "unknown" else figure.licence
+        spdx = item_licence(document.licence, figure.licence)
         kept, dropped = tag_samples(samples, tags, self._duplicates, licence_family(spdx), spdx, cfg)
         # written to tars by process_part, not as manifest tables
         return {"built": kept, "dropped": [(k, n) for k, n in dropped.items() if n]}

@@ -141,17 +141,22 @@ def near_pairs(hashes: list[int], max_distance: int, max_radius: int = 2) -> lis
     return [(i, j, d) for (i, j), d in sorted(pairs.items())]
 
 
-class _UnionFind:
-    def __init__(self, n: int):
-        self.parent = list(range(n))
+class UnionFind:
+    """Disjoint sets over any hashable keys; the smaller key is the root, so the groups and
+    their representatives do not depend on the order of the unions."""
 
-    def find(self, i: int) -> int:
-        while self.parent[i] != i:
-            self.parent[i] = self.parent[self.parent[i]]
-            i = self.parent[i]
-        return i
+    def __init__(self):
+        self.parent: dict = {}
 
-    def union(self, a: int, b: int) -> None:
+    def find(self, key):
+        parent = self.parent
+        parent.setdefault(key, key)
+        while parent[key] != key:
+            parent[key] = parent[parent[key]]
+            key = parent[key]
+        return key
+
+    def union(self, a, b) -> None:
         ra, rb = self.find(a), self.find(b)
         if ra != rb:
             self.parent[max(ra, rb)] = min(ra, rb)
@@ -185,7 +190,7 @@ def resolve(prints: list[Fingerprint], *, max_phash: int = 10, max_dhash: int = 
     by_pixels: dict[str, list[int]] = defaultdict(list)
     for i, p in enumerate(prints):
         by_pixels[p.pixel_sha256].append(i)
-    uf = _UnionFind(len(prints))
+    uf = UnionFind()
     exact_of: dict[int, int] = {}
     for members in by_pixels.values():
         for m in members[1:]:

@@ -41,3 +41,9 @@ def licence_family(licence: str | None) -> str:
 
 def commercial_use(family: str) -> bool:
     return family in COMMERCIAL
+
+
+def item_licence(document_licence: str, figure_licence: str) -> str:
+    """The licence an item is published under: its document's, else the figure's own (a folder
+    line or a PDF can state one per figure)."""
+    return document_licence if document_licence != "unknown" else figure_licence

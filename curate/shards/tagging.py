@@ -18,6 +18,7 @@ image (or a crop of it) is in two splits while papers still never span two.
 
 from __future__ import annotations
 
+from curate.quality.dedup import UnionFind
 from curate.quality.licence import commercial_use
 from curate.records import Duplicate, QualityTag
 from curate.runtime.config import ShardsConfig
@@ -28,20 +29,10 @@ TAG_FIELDS = ("image_type", "image_type_conf", "modality", "modality_conf", "bod
 
 def split_documents(duplicates: list[Duplicate]) -> dict[str, str]:
     """document id -> the document id whose split it takes (only documents with duplicates)."""
-    parent: dict[str, str] = {}
-
-    def find(d: str) -> str:
-        parent.setdefault(d, d)
-        while parent[d] != d:
-            parent[d] = parent[parent[d]]
-            d = parent[d]
-        return d
-
+    groups = UnionFind()
     for dup in duplicates:
-        a, b = find(dup.document_id), find(dup.canonical_document_id)
-        if a != b:
-            parent[max(a, b)] = min(a, b)
-    return {d: find(d) for d in list(parent)}
+        groups.union(dup.document_id, dup.canonical_document_id)
+    return {d: groups.find(d) for d in list(groups.parent)}
 
 
 def _tag_values(tag: QualityTag | None) -> dict:
