@@ -109,6 +109,11 @@ def unsure_panels(run_dir: Path, limit: int) -> tuple[int, list[tuple[str, str]]
 
 def status_dict(run_dir: Path, stage_names: list[str], limit: int) -> dict:
     """Everything ``curate status`` shows, as plain data (``--json``)."""
+    return _status(run_dir, stage_names, limit)[0]
+
+
+def _status(run_dir: Path, stage_names: list[str], limit: int) -> tuple[dict, list]:
+    """(``status_dict``, the funnels it was made from), reading the completion markers once."""
     from curate.runtime.status import last_run
 
     n_items, n_parts, funnels = run_funnel(run_dir, stage_names)
@@ -124,12 +129,11 @@ def status_dict(run_dir: Path, stage_names: list[str], limit: int) -> dict:
         "quarantine": [{"stage": q.stage, "total": q.total, "reasons": q.reasons,
                         "items": [r.model_dump() for r in q.shown]} for q in quarantined(run_dir, stage_names, limit)],
         "unsure_panels": {"total": n_unsure, "items": [{"id": i, "reason": r} for i, r in unsure]},
-    }
+    }, funnels
 
 
 def print_status(console: Console, run_dir: Path, stage_names: list[str], limit: int) -> None:
-    info = status_dict(run_dir, stage_names, limit)
-    _, _, funnels = run_funnel(run_dir, stage_names)
+    info, funnels = _status(run_dir, stage_names, limit)
     last = info["last_run"]
     when = f"; last run {last.get('outcome')} at {last.get('finished_at')}" if last else ""
     console.print(funnel_table(f"{run_dir}: {info['input_items']} input items in {info['parts']} parts{when}",

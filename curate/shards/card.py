@@ -120,9 +120,9 @@ def write_dataset_card(layout: RunLayout, config: RunConfig) -> None:
     filt = ("only licences that allow commercial use (CC0, public domain, CC-BY, CC-BY-SA)"
             if config.shards.licence_filter == "commercial" else "all licences")
     lines += [f"Licence filter: `{config.shards.licence_filter}` ({filt}).", ""]
+    by_licence_level = Counter((r["licence"], r["level"]) for r in rows)
     lines += _table(("licence", *_LEVELS, "samples"),
-                    [(lic, *(sum(1 for r in rows if r["licence"] == lic and r["level"] == lvl) for lvl in _LEVELS), n)
-                     for lic, n in sorted(licences.items())])
+                    [(lic, *(by_licence_level[(lic, lvl)] for lvl in _LEVELS), n) for lic, n in sorted(licences.items())])
     lines += _distribution(rows, "image_type", "Image types")
     lines += _distribution(rows, "modality", "Modalities")
     lines += _distribution(rows, "body_region", "Body regions")
