@@ -95,11 +95,7 @@ def load_part_input(stage: type[Stage], pipeline: Sequence[type[Stage]], layout:
     else:
         items = read_records(layout.table(producers[stage.primary], stage.primary, part),
                              RECORD_TYPES[stage.primary])
-    failed: set[str] = set()
-    for earlier in pipeline:
-        if earlier.name == stage.name:
-            break
-        failed.update(q.item_id for q in read_records(layout.quarantine(earlier.name, part), Quarantine))
+    failed = earlier_quarantined(stage, pipeline, layout, part)
     items = [item for item in items if item.id not in failed]
     related: dict[str, dict[str, list]] = {}
     for table in stage.reads:
@@ -110,25 +106,30 @@ def load_part_input(stage: type[Stage], pipeline: Sequence[type[Stage]], layout:
     return PartInput(part=part, items=items, related=related)
 
 
-def count_stage_items(stage: type[Stage], pipeline: Sequence[type[Stage]], layout: RunLayout,
-                      producers: dict[str, str], n_parts: int, n_sources: int) -> int:
-    """How many items ``stage`` will see in all: its primary rows minus earlier quarantines.
+def earlier_quarantined(stage: type[Stage], pipeline: Sequence[type[Stage]], layout: RunLayout,
+                        part: int) -> set[str]:
+    """Ids of ``part`` that a stage before ``stage`` quarantined (they never reach it). Reads
+    only the id column."""
+    failed: set[str] = set()
+    for earlier in pipeline:
+        if earlier.name == stage.name:
+            break
+        path = layout.quarantine(earlier.name, part)
+        if path.exists():
+            failed.update(pq.read_table(path, columns=["item_id"]).column("item_id").to_pylist())
+    return failed
 
-    Reads only id columns, so it stays cheap on a large run."""
-    if stage.primary == "sources":
-        return n_sources
-    earlier = [s.name for s in pipeline[:[s.name for s in pipeline].index(stage.name)]]
+
+def count_stage_items(stage: type[Stage], pipeline: Sequence[type[Stage]], layout: RunLayout,
+                      producers: dict[str, str], parts: Sequence[int]) -> int:
+    """How many items ``stage`` will see in ``parts``: its primary rows minus earlier
+    quarantines. Reads only id columns, so it stays cheap on a large run."""
     total = 0
-    for part in range(n_parts):
+    for part in parts:
         path = layout.table(producers[stage.primary], stage.primary, part)
-        if not path.exists():
-            continue
-        ids = set(pq.read_table(path, columns=["id"]).column("id").to_pylist())
-        for name in earlier:
-            qpath = layout.quarantine(name, part)
-            if qpath.exists():
-                ids -= set(pq.read_table(qpath, columns=["item_id"]).column("item_id").to_pylist())
-        total += len(ids)
+        if path.exists():
+            ids = set(pq.read_table(path, columns=["id"]).column("id").to_pylist())
+            total += len(ids - earlier_quarantined(stage, pipeline, layout, part))
     return total
 
 
@@ -229,7 +230,9 @@ class Runner:
                 cached_items += done.get("counts", {}).get("in", 0)
             else:
                 todo.append(part)
-        n_items = count_stage_items(stage, self.pipeline, layout, self.producers, n_parts, n_sources)
+        # cached parts' markers hold their counts; only the parts to run are counted from the tables
+        n_items = n_sources if stage.primary == "sources" else \
+            cached_items + count_stage_items(stage, self.pipeline, layout, self.producers, todo)
         completed, items_done = report.cached_parts, cached_items
         self.progress(Progress(stage.name, completed, n_parts, items_done, n_items, cached_items))
         start = time.perf_counter()
