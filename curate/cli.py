@@ -145,8 +145,7 @@ def train(config: Path = typer.Argument(..., exists=True, help="training config 
     try:
         cfg = load_train_config(config, list(overrides or []))
     except (ValidationError, ValueError) as exc:
-        console.print(f"[red]bad training configuration[/red]: {exc}")
-        raise typer.Exit(2) from exc
+        raise _fail(EXIT_USAGE, "bad training configuration", exc) from exc
     summary = run_training(cfg, shards, out)
     console.print(f"train: {summary_line(summary)}", highlight=False)
 

@@ -107,15 +107,16 @@ def frame_depth(rgb: np.ndarray, bg: np.ndarray, tol: int = 40, frac: float = 0.
     return (peel(cols, cap_x), peel(rows, cap_y), w - peel(cols[::-1], cap_x), h - peel(rows[::-1], cap_y))
 
 
-def gutter_colour(rgb: np.ndarray, bg: np.ndarray, tol: int = 40) -> np.ndarray | None:
+def gutter_colour(rgb: np.ndarray, bg: np.ndarray, tol: int = 40, frame: Box | None = None) -> np.ndarray | None:
     """Colour of gutter lines inside the frame when it is not ``bg`` (uint8 RGB), else None.
 
     Framed figures (a black border with white gutters between dark images) separate panels by
     lines of a colour other than the border's. A gutter is a run of full-length flat lines
     (98 % of pixels within 16 of the line's median colour) with a sharp edge on both sides:
     most pixels of the lines just outside it differ from its colour by more than ``tol``.
+    ``frame``: ``frame_depth(rgb, bg, tol)`` when the caller has it already.
     """
-    x1, y1, x2, y2 = frame_depth(rgb, bg, tol)
+    x1, y1, x2, y2 = frame if frame is not None else frame_depth(rgb, bg, tol)
     inner = rgb[y1:y2, x1:x2]
     if inner.shape[0] < 20 or inner.shape[1] < 20:
         return None

@@ -118,9 +118,10 @@ def page_ink(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]
     """
     bg = background_colour(rgb)
     ink = ink_mask(rgb, bg)
-    x1, y1, x2, y2 = frame_depth(rgb, bg)
+    frame = frame_depth(rgb, bg)
+    x1, y1, x2, y2 = frame
     if ink[y1:y2, x1:x2].mean() >= 0.95:
-        alt = gutter_colour(rgb, bg)
+        alt = gutter_colour(rgb, bg, frame=frame)
         if alt is not None:
             framed = np.zeros_like(ink)
             # Gutter lines are flat: a tight tolerance keeps bright image areas from reading as gutter.

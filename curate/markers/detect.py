@@ -126,6 +126,7 @@ def _solid_candidates(mask, loose, colour: str, rgb: np.ndarray, scan: MarkerSca
     max_side = max(12, 0.3 * min(pw, ph))
     # A black glyph with dark pixels all around is a gap between bright strokes (letters).
     inverted = 255 - rgb if colour == "black" else rgb
+    small_boxes = stats[small, :4]  # rebound, never written, in the loop
     for i in small:
         x, y, w, h, a = (int(v) for v in stats[i])
         if colour in ("white", "black") and _is_scale_bar(w, h, a, (pw, ph)):
@@ -146,7 +147,7 @@ def _solid_candidates(mask, loose, colour: str, rgb: np.ndarray, scan: MarkerSca
         if kind == "arrowhead" and max(w, h) < 12 or not pure_ink(rgb[y : y + h, x : x + w][comp], colour):
             continue
         # Glyph neighbours in the same colour mask (small components: letters of a word).
-        glyphs = stats[small, :4]
+        glyphs = small_boxes
         if kind != "asterisk" and abs(np.sin(np.radians(direction))) > 0.85:
             # An upright "t", "l" or "1" in blurred text: its faint neighbours drop out of the
             # strict mask, so look in the loose one too, but only beside the pointer (what lies
