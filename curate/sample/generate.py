@@ -15,6 +15,7 @@ Ground-truth boxes are half-open ``[x1, y1, x2, y2)`` in figure pixels, as in
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 from pathlib import Path
 
@@ -24,8 +25,10 @@ from curate.images import encode_jpeg, sha256_hex
 from curate.sample import captions, catalog, jats, pdf
 from curate.sample.compose import FigureSpec, render
 from curate.sample.pixels import source_files
+from curate.sample.place import NoRoom
 
 JPEG_QUALITY = 92
+MAX_ATTEMPTS = 8  # derived seeds tried per figure before a placement failure is raised
 CONVENTION = (
     "Boxes are half-open [x1, y1, x2, y2) in integer pixels of the figure image (x right, y down). "
     "A panel box is the panel's image content without a gutter label; label_bbox_xyxy is the tight "
@@ -47,9 +50,18 @@ def _jitter(spec: FigureSpec, rng: np.random.Generator) -> FigureSpec:
 def _figure(
     doc: catalog.DocSpec, d_index: int, number: int, spec: FigureSpec, seed: int
 ) -> tuple[dict, bytes]:
-    rng = np.random.default_rng([seed, d_index, number])
-    spec = captions.resolve(_jitter(spec, rng))
-    rgb, gt = render(spec, rng)
+    # Seeded jitter can leave a marker no free spot; the figure is then drawn again from the
+    # next derived seed, so every seed works and seed 0's files stay as they were.
+    for attempt in range(MAX_ATTEMPTS):
+        rng = np.random.default_rng([seed, d_index, number] + ([attempt] if attempt else []))
+        drawn = captions.resolve(_jitter(copy.deepcopy(spec), rng))
+        try:
+            rgb, gt = render(drawn, rng)
+            break
+        except NoRoom:
+            if attempt == MAX_ATTEMPTS - 1:
+                raise
+    spec = drawn
     jpeg = encode_jpeg(rgb, quality=JPEG_QUALITY)
     caption, subs = captions.caption_parts(spec)
     for panel, sub in zip(gt["panels"], subs, strict=True):

@@ -201,9 +201,13 @@ def place_markers(
     return out
 
 
+class NoRoom(RuntimeError):
+    """A marker found no free spot in its panel: the figure is re-drawn from another seed."""
+
+
 def _first_fit(mk, pts, size, avoid, rng, aspect) -> tuple[draw.Glyph, list[int] | None]:
     for target in pts:
         for glyph, region in _make(mk, target, size, rng, aspect):
             if glyph is not None and _fits(glyph.bbox, size, avoid):
                 return glyph, region
-    raise RuntimeError(f"no room for a {mk.kind} marker ({mk.phrase!r}) in a {size[0]}x{size[1]} panel")
+    raise NoRoom(f"no room for a {mk.kind} marker ({mk.phrase!r}) in a {size[0]}x{size[1]} panel")
