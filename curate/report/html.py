@@ -25,16 +25,17 @@ from curate.report.assets import CSS, JS
 from curate.report.overlay import figure_overlay, panel_colour
 from curate.runtime.blobs import BlobStore
 from curate.runtime.manifest import RunLayout, read_records
-from curate.runtime.status import last_run, run_funnel
+from curate.runtime.status import last_run, read_quarantine, run_funnel
 
-PRODUCERS = {"documents": "ingest", "figures": "ingest", "panels": "panels", "markers": "markers",
-             "regions": "regions", "texts": "captions", "samples": "shards"}
+SHOWN_TABLES = ("documents", "figures", "panels", "markers", "regions", "texts")  # rows counted and drawn
 BREAKDOWN_FIELDS = ("licence", "modality", "image_type")  # used where a table has the column
 e = html.escape
 
 
 def _table_paths(layout: RunLayout, table: str) -> list[Path]:
-    return sorted((layout.root / PRODUCERS[table] / table).glob("part-*.parquet"))
+    """A table's parts under the stage that writes it, found on disk: each stage writes
+    ``<run>/<stage>/<table>/``, and ``quarantine/<stage>/`` holds no table directories."""
+    return sorted(p for p in layout.root.glob(f"*/{table}/part-*.parquet") if p.parent.parent.name != "quarantine")
 
 
 def _rows(layout: RunLayout, table: str) -> list:
@@ -187,9 +188,8 @@ def _figure(n: int, fig, mine: dict[str, list], texts: dict, problems: list[Quar
 def write_report(run_dir: Path, stage_names: list[str], max_figures: int = 200, max_side: int = 640) -> Path:
     """Write ``report/index.html`` (and its thumbnails) for a run; returns the page's path."""
     layout = RunLayout(run_dir)
-    tables = {t: _rows(layout, t) for t in PRODUCERS if t != "samples"}
-    quarantine = [q for st in stage_names for p in sorted((layout.root / "quarantine" / st).glob("part-*.parquet"))
-                  for q in read_records(p, Quarantine)]
+    tables = {t: _rows(layout, t) for t in SHOWN_TABLES}
+    quarantine = [q for st in stage_names for q in read_quarantine(run_dir, st)]
     figure_ids = {f.id for f in tables["figures"]}
     problems: dict[str, list[Quarantine]] = defaultdict(list)
     for q in quarantine:

@@ -66,14 +66,17 @@ def run_funnel(run_dir: Path, stage_names: list[str]) -> tuple[int, int, list[St
     return n_items, parts, funnels
 
 
+def read_quarantine(run_dir: Path, stage_name: str) -> list[Quarantine]:
+    """Every quarantine row of one stage, in part order."""
+    parts = sorted((RunLayout(run_dir).root / "quarantine" / stage_name).glob("part-*.parquet"))
+    return [row for path in parts for row in read_records(path, Quarantine)]
+
+
 def quarantined(run_dir: Path, stage_names: list[str], limit: int = 20) -> list[StageQuarantine]:
     """Quarantined items per stage with their reasons; stages with none are left out."""
-    layout = RunLayout(run_dir)
     out = []
     for name in stage_names:
-        rows: list[Quarantine] = []
-        for path in sorted((layout.root / "quarantine" / name).glob("part-*.parquet")):
-            rows.extend(read_records(path, Quarantine))
+        rows = read_quarantine(run_dir, name)
         if not rows:
             continue
         reasons: dict[str, int] = defaultdict(int)
