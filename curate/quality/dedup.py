@@ -79,11 +79,13 @@ def pixel_sha256(rgb: np.ndarray) -> str:
 def fingerprint(item_id: str, document_id: str, rgb: np.ndarray, *, figure_id: str = "",
                 min_std: float = 4.0) -> Fingerprint:
     """Fingerprint of one RGB image (H, W, 3) uint8."""
-    img = Image.fromarray(rgb)
-    grey = np.asarray(img.convert("L").resize((64, 64), Image.Resampling.BILINEAR), dtype=np.float32)
+    # one grey conversion serves both hashes (each converts its input to "L" first) and the
+    # structure test
+    luma = Image.fromarray(rgb).convert("L")
+    grey = np.asarray(luma.resize((64, 64), Image.Resampling.BILINEAR), dtype=np.float32)
     h, w = rgb.shape[:2]
     return Fingerprint(id=item_id, document_id=document_id, pixel_sha256=pixel_sha256(rgb),
-                       phash=_as_int(imagehash.phash(img)), dhash=_as_int(imagehash.dhash(img)),
+                       phash=_as_int(imagehash.phash(luma)), dhash=_as_int(imagehash.dhash(luma)),
                        aspect=w / max(h, 1), informative=bool(grey.std() >= min_std and min(h, w) >= 16),
                        figure_id=figure_id)
 
