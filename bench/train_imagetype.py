@@ -70,7 +70,9 @@ def synthetic_features(per_type: int = SYNTH_PER_TYPE) -> tuple[np.ndarray, np.n
 def fit(x: np.ndarray, y: np.ndarray, synth: tuple[np.ndarray, np.ndarray] | None) -> SoftmaxModel:
     if synth is not None:
         x, y = np.vstack([x, synth[0]]), np.concatenate([y, synth[1]])
-    return fit_softmax(x, y, CLASSES, feature_names(), l2=L2, balance=BALANCE)
+    # caption-word counts keep their own unit (one hit = 1): see fit_softmax's min_scale
+    min_scale = np.asarray([1.0 if name.startswith("words.") else 1e-12 for name in feature_names()])
+    return fit_softmax(x, y, CLASSES, feature_names(), l2=L2, balance=BALANCE, min_scale=min_scale)
 
 
 def grouped_cv(data: Labelled, synth: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:

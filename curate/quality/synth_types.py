@@ -57,6 +57,8 @@ def _chart(rng, w, h, d):
 
 
 def _diagram(rng, w, h, d):
+    if rng.random() < 0.5:
+        return _grid_diagram(rng, w, h, d)
     centres = []
     for _ in range(int(rng.integers(3, 8))):
         bw, bh = int(rng.integers(50, 110)), int(rng.integers(25, 50))
@@ -72,6 +74,28 @@ def _diagram(rng, w, h, d):
     for a, b in zip(centres, centres[1:], strict=False):
         d.line([a, b], fill=(40, 40, 40), width=2)
         d.polygon([b, (b[0] - 6, b[1] - 6), (b[0] + 6, b[1] - 6)], fill=(40, 40, 40))
+
+
+def _grid_diagram(rng, w, h, d):
+    """Flow-chart steps on a grid, solid or outlined, joined by horizontal and vertical arrows."""
+    cols, rows = int(rng.integers(1, 4)), int(rng.integers(1, 4))
+    cw, rh = w / cols, h / rows
+    solid = rng.random() < 0.5
+    for r in range(rows):
+        for c in range(cols):
+            x, y = int(c * cw + cw * 0.12), int(r * rh + rh * 0.15)
+            x2, y2 = int((c + 1) * cw - cw * 0.12), int((r + 1) * rh - rh * 0.15)
+            colour = _colour(rng, light=not solid)
+            d.rectangle([x, y, x2, y2], fill=colour, outline=None if solid else (0, 0, 0), width=2)
+            d.text((x + 8, (y + y2) // 2 - 6), f"{_word(rng)} {r * cols + c}", fill=(0, 0, 0), font=_font(rng))
+            if c + 1 < cols:
+                ym = (y + y2) // 2
+                d.line([(x2, ym), (x2 + int(cw * 0.24), ym)], fill=(0, 0, 0), width=2)
+                d.polygon([(x2 + int(cw * 0.24), ym), (x2 + int(cw * 0.24) - 7, ym - 5),
+                           (x2 + int(cw * 0.24) - 7, ym + 5)], fill=(0, 0, 0))
+            if r + 1 < rows:
+                xm = (x + x2) // 2
+                d.line([(xm, y2), (xm, y2 + int(rh * 0.3))], fill=(0, 0, 0), width=2)
 
 
 def _gel(rng, w, h, d):

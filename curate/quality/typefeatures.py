@@ -77,7 +77,12 @@ def _tones(thumb: np.ndarray, grey: np.ndarray) -> list[float]:
             float(grey.std() / 255.0)]
 
 
-def _words(texts: list[tuple[str, float]]) -> list[float]:
+def _words(texts: list[tuple[str, float]], drawn: bool) -> list[float]:
+    """Caption-word counts per drawn type, only for images whose pixels the rules read as drawn:
+    a caption's "schematic" must not turn a micrograph into a diagram, and with few photos whose
+    captions name a drawn type among the labelled items a linear model cannot learn that itself."""
+    if not drawn:
+        return [0.0] * (2 * len(WORD_TYPES) + 1) + [float(bool(texts))]
     own = text_evidence("image_type", texts[:1])
     every = text_evidence("image_type", texts)
     title = float(bool(texts) and bool(TABLE_TITLE.match(texts[0][0])))
@@ -100,6 +105,7 @@ def type_features(rgb: np.ndarray, cues: ImageCues, texts: list[tuple[str, float
     thumb = np.ascontiguousarray(_thumb(rgb))
     grey = cv2.cvtColor(thumb, cv2.COLOR_RGB2GRAY)
     rules = pixel_scores(cues)
+    drawn = max(rules, key=rules.get) != "photo"
     values = [v for _, v in _cue_values(cues)] + [rules[t] for t in IMAGE_TYPES] \
-        + _orientations(grey) + _profiles(grey) + _tones(thumb, grey) + _words(texts)
+        + _orientations(grey) + _profiles(grey) + _tones(thumb, grey) + _words(texts, drawn)
     return np.asarray(values, dtype=np.float64)

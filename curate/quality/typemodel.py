@@ -65,12 +65,18 @@ def class_weights(y: np.ndarray, n_classes: int, power: float) -> np.ndarray:
 
 
 def fit_softmax(x: np.ndarray, y: np.ndarray, classes: list[str], features: list[str], *, l2: float = 1.0,
-                balance: float = 0.5, max_iter: int = 50, tol: float = 1e-10) -> SoftmaxModel:
-    """Minimise the class-weighted summed cross-entropy + ``l2`` / 2 * |W|^2 (intercepts all but unpenalised)."""
+                balance: float = 0.5, min_scale: np.ndarray | float = 1e-12, max_iter: int = 50,
+                tol: float = 1e-10) -> SoftmaxModel:
+    """Minimise the class-weighted summed cross-entropy + ``l2`` / 2 * |W|^2 (intercepts all but unpenalised).
+
+    ``min_scale`` floors each feature's standardising scale: a rare count (a caption word seen in
+    three training items) would otherwise be blown up to a huge standardised value when present
+    and, with few examples against it, earn a weight that overrides everything else.
+    """
     n, d = x.shape
     k = len(classes)
     mean = x.mean(axis=0)
-    scale = x.std(axis=0)
+    scale = np.maximum(x.std(axis=0), min_scale)
     scale = np.where(scale > 1e-12, scale, 1.0)
     z = np.hstack([(x - mean) / scale, np.ones((n, 1))])
     w_s = class_weights(y, k, balance)
