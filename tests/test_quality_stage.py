@@ -20,7 +20,7 @@ from curate.runtime.runner import LocalRunner
 from curate.shards.samples import Sample
 from curate.shards.tagging import split_documents, tag_samples
 from stages import PIPELINE
-from tests.test_quality import _texture, bar_chart
+from tests.test_quality import bar_chart, micrograph
 
 wds = pytest.importorskip("webdataset")
 
@@ -36,7 +36,7 @@ def _inputs(root: Path) -> None:
     folder.mkdir(parents=True)
     rows = []
     for name, seed, licence, caption in LINES:
-        rgb = bar_chart() if seed is None else _texture(seed, (200, 260))
+        rgb = bar_chart() if seed is None else micrograph(seed, (200, 260))
         Image.fromarray(rgb).save(folder / name)
         rows.append({"image": name, "caption": caption} | ({"licence": licence} if licence else {}))
     (folder / "captions.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
@@ -175,9 +175,10 @@ def test_zeroshot_with_a_tiny_checkpoint_built_from_config(tmp_path):
     torch.save({"config": config.model_dump(mode="json"), "vocab": vocab, "model": model.state_dict()},
                tmp_path / "checkpoint.pt")
     zs = ZeroShotModality(tmp_path)
-    probs = zs.probabilities(_texture(4))
+    grey_scan = np.repeat(micrograph(4)[..., 1:2], 3, axis=2)  # a photo whose pixel prior is weak
+    probs = zs.probabilities(grey_scan)
     assert set(probs) == set(CLASS_NAMES) and abs(sum(probs.values()) - 1) < 1e-4
-    tag = tag_image("x", "figure", "x", "d", "CC0", _texture(4), own_text="", caption="", mentions=[], zeroshot=zs)
+    tag = tag_image("x", "figure", "x", "d", "CC0", grey_scan, own_text="", caption="", mentions=[], zeroshot=zs)
     assert tag.method == "rules+zeroshot" and tag.modality in CLASS_NAMES
     with pytest.raises(FileNotFoundError):
         ZeroShotModality(tmp_path / "missing")
@@ -194,7 +195,7 @@ def test_a_degenerate_panel_box_is_tagged_but_never_a_near_duplicate(tmp_path):
     cfg = load_config(None, [f"input_dir={tmp_path}", f"runs_dir={tmp_path}", "runner=local"])
     blobs = BlobStore(tmp_path / "blobs")
     buf = io.BytesIO()
-    Image.fromarray(_texture(9, (120, 200))).save(buf, "PNG")
+    Image.fromarray(micrograph(9, (120, 200))).save(buf, "PNG")
     sha = blobs.put(buf.getvalue())
     fig = Figure(id="d_f01", document_id="d", source_kind="folder", image_sha256=sha, width=200, height=120,
                  caption="Panel A is fine.")

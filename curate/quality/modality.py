@@ -17,7 +17,7 @@ histopathology -> pathology, dermatoscopy -> dermatology).
 from __future__ import annotations
 
 from curate.quality.features import ImageCues
-from curate.quality.imagetype import softmax
+from curate.quality.imagetype_rules import softmax
 from curate.quality.vocab import text_evidence
 
 MODALITIES = ("ct", "mri", "xray", "ultrasound", "pet_nuclear", "endoscopy", "fundus_oct", "dermatoscopy",

@@ -17,7 +17,7 @@ def tag_image(item_id: str, level: str, figure_id: str, document_id: str, licenc
     """``zeroshot``: an object with ``probabilities(rgb) -> {modality: p}`` (or None)."""
     texts = weighted_texts(own_text, caption, mentions)
     cues = image_cues(rgb)
-    image_type, type_conf, _ = classify_image_type(cues, texts)
+    image_type, type_conf, _ = classify_image_type(rgb, cues, texts)
     zs = zeroshot.probabilities(rgb) if zeroshot is not None and image_type == "photo" else None
     modality, modality_conf = classify_modality(cues, image_type, texts, zs)
     region, region_conf = classify_body_region(modality, texts)
