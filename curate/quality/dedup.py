@@ -25,8 +25,9 @@ with no false negatives. The default is r = 1 (``quality.probe_radius``): comple
 bits, and a pair at 8-10 bits is still found whenever one of its bands differs in at most one
 bit (the common case: copies measured in BENCHMARKS.md sit at 0-6 bits). With near-uniform
 hashes a bucket holds N / 65536 items, so each item meets about 4 * 17 * N / 65536 candidates
-at r = 1: ~1,000 at N = 1M, checked with one vectorised XOR-popcount (measured ~4,000 items/s
-per core at N = 20k in pure Python; r = 2 is ~8x slower). Past a few million the bands are the
+at r = 1: ~1,000 at N = 1M. Candidates are expanded and XOR-popcounted as arrays
+(``near_pairs``): measured 1M hashes in ~26 s of one core, 200k in ~2 s (15x the earlier
+per-item Python loop); the work grows as N^2 / 65536. Past a few million the bands are the
 natural partition key: rows go to workers by band value, each worker emits its candidate
 pairs, and union-find runs on the (much smaller) pair list. Only ids, hashes and aspect ratios
 are held in memory (~40 bytes per image).
@@ -98,11 +99,6 @@ def hamming(a: int, b: int) -> int:
     return (a ^ b).bit_count()
 
 
-def _popcount64(x: np.ndarray) -> np.ndarray:
-    x = x.astype(np.uint64)
-    return np.unpackbits(x.view(np.uint8).reshape(-1, 8), axis=1).sum(axis=1)
-
-
 def _neighbours(value: int, radius: int) -> list[int]:
     out = [value]
     if radius >= 1:
@@ -112,35 +108,64 @@ def _neighbours(value: int, radius: int) -> list[int]:
     return out
 
 
-def near_pairs(hashes: list[int], max_distance: int, max_radius: int = 2) -> list[tuple[int, int, int]]:
+def near_pairs(hashes: list[int], max_distance: int, max_radius: int = 2,
+               pairs_per_chunk: int = 1 << 22) -> list[tuple[int, int, int]]:
     """Index pairs ``(i, j, d)``, i < j, whose 64-bit hashes differ in ``d <= max_distance`` bits,
     by multi-index hashing (see module docstring). Complete when ``4 * max_radius + 3 >=
     max_distance``; with a smaller ``max_radius`` (faster: 17 probes per band instead of 137)
     pairs beyond ``4 * max_radius + 3`` bits are found only when one band differs in at most
-    ``max_radius`` bits."""
+    ``max_radius`` bits.
+
+    Vectorised: per band, items are sorted by band value with a start offset per value
+    (a 65,536-entry table), so each probe is two table lookups per item, and the candidate
+    pairs of a chunk of items are expanded and XOR-popcounted as arrays; ``pairs_per_chunk``
+    bounds the memory of one expansion (~40 bytes a candidate)."""
     if max_distance > 4 * 2 + 3:
         raise ValueError("multi-index probing is complete up to 11 bits; use a longer hash for more")
     radius = min(max_radius, max(0, math.ceil((max_distance - 3) / 4)))
-    arr = np.array(hashes, dtype=np.uint64)
-    tables: list[dict[int, list[int]]] = []
+    arr = np.array(hashes, dtype=np.uint64).reshape(-1)
+    n = len(arr)
+    flips = np.array(_neighbours(0, radius), dtype=np.int64)
+    found: list[np.ndarray] = []
     for band in range(BANDS):
-        table: dict[int, list[int]] = defaultdict(list)
-        for i, h in enumerate(hashes):
-            table[(h >> (band * BAND_BITS)) & 0xFFFF].append(i)
-        tables.append(table)
-    pairs: dict[tuple[int, int], int] = {}
-    for i, h in enumerate(hashes):
-        cands: set[int] = set()
-        for band, table in enumerate(tables):
-            for key in _neighbours((h >> (band * BAND_BITS)) & 0xFFFF, radius):
-                cands.update(j for j in table.get(key, ()) if j > i)
-        if not cands:
-            continue
-        idx = np.fromiter(cands, dtype=np.int64)
-        dist = _popcount64(arr[idx] ^ np.uint64(h))
-        for j, d in zip(idx[dist <= max_distance].tolist(), dist[dist <= max_distance].tolist(), strict=True):
-            pairs[(i, j)] = int(d)
-    return [(i, j, d) for (i, j), d in sorted(pairs.items())]
+        keys = ((arr >> np.uint64(band * BAND_BITS)) & np.uint64(0xFFFF)).astype(np.int64)
+        order = np.argsort(keys, kind="stable")
+        starts = np.concatenate([[0], np.cumsum(np.bincount(keys, minlength=1 << BAND_BITS))])
+        for flip in flips:
+            probe = keys ^ flip
+            lo, counts = starts[probe], starts[probe + 1] - starts[probe]
+            found += _probe_hits(arr, order, lo, counts, max_distance, pairs_per_chunk)
+    if not found:
+        return []
+    hits = np.unique(np.concatenate(found))  # one row per pair, whichever band/probe found it
+    i, j = hits // n, hits % n
+    d = np.bitwise_count(arr[i] ^ arr[j])
+    return list(zip(i.tolist(), j.tolist(), d.tolist(), strict=True))
+
+
+def _probe_hits(arr: np.ndarray, order: np.ndarray, lo: np.ndarray, counts: np.ndarray,
+                max_distance: int, pairs_per_chunk: int) -> list[np.ndarray]:
+    """Pairs ``i * n + j`` (i < j, within ``max_distance``) between each item ``i`` and the
+    ``counts[i]`` items at ``order[lo[i]:lo[i] + counts[i]]``, expanded a chunk of items at a time."""
+    n = len(arr)
+    ends = np.cumsum(counts)
+    out = []
+    first = 0
+    while first < n:
+        base = ends[first - 1] if first else 0
+        last = max(first + 1, int(np.searchsorted(ends, base + pairs_per_chunk, side="right")))
+        c = counts[first:last]
+        total = int(c.sum())
+        if total:
+            item = np.repeat(np.arange(first, last), c)
+            offset = np.arange(total) - np.repeat(np.cumsum(c) - c, c)
+            other = order[np.repeat(lo[first:last], c) + offset]
+            keep = other > item
+            item, other = item[keep], other[keep]
+            close = np.bitwise_count(arr[item] ^ arr[other]) <= max_distance
+            out.append(item[close] * n + other[close])
+        first = last
+    return out
 
 
 class UnionFind:
