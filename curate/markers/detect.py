@@ -38,6 +38,7 @@ KINDS = ("arrow", "arrowhead", "asterisk", "box", "circle")
 MIN_CONFIDENCE = 0.45
 MIN_CLEAR = 0.7
 ARROW_OVER_HEAD = 0.55
+MIN_RETRY_SIDE = 10
 
 
 @dataclass(frozen=True)
@@ -75,8 +76,14 @@ def _hysteresis(strong: np.ndarray, weak: np.ndarray) -> np.ndarray:
     return keep[labels].astype(np.uint8) * 255
 
 
-def colour_masks(rgb: np.ndarray) -> dict[str, np.ndarray]:
-    """uint8 0/255 masks per colour name: saturated hues, plus white/black by local contrast."""
+def colour_masks(rgb: np.ndarray):
+    """uint8 0/255 masks per colour name: (masks, loose, retry).
+
+    ``masks``: saturated hues, plus white/black by local contrast. ``loose``: the same colours
+    at lower thresholds (what a marker must stand clear of). ``retry``: lower-saturation hue
+    masks for glyphs whose component in ``masks`` fits no shape (JPEG chroma smear breaks
+    thin coloured shafts and spokes into pieces).
+    """
     hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     h, w = gray.shape
@@ -85,6 +92,7 @@ def colour_masks(rgb: np.ndarray) -> dict[str, np.ndarray]:
     sat, val = hsv[..., 1], hsv[..., 2]
     masks = {name: hue_mask(hsv, name, 90, 90) for name in SATURATED}
     loose = {name: hue_mask(hsv, name, 45, 50) for name in SATURATED}
+    retry = {name: hue_mask(hsv, name, 60, 70) for name in SATURATED}
     tophat = cv2.morphologyEx(gray, cv2.MORPH_TOPHAT, kernel)
     blackhat = cv2.morphologyEx(gray, cv2.MORPH_BLACKHAT, kernel)
     strict_white = ((sat < 70) & (val > 165) & (tophat > 45)).astype(np.uint8) * 255
@@ -93,12 +101,13 @@ def colour_masks(rgb: np.ndarray) -> dict[str, np.ndarray]:
     mid_white = ((sat < 90) & (val > 140) & (tophat > 30)) | ((sat < 60) & (val > 100) & (tophat > 80))
     mid_white = mid_white.astype(np.uint8) * 255
     masks["white"] = _hysteresis(strict_white, mid_white)
+    retry["white"] = ((sat < 50) & (val > 230) & (tophat > 60)).astype(np.uint8) * 255
     masks["black"] = ((val < 80) & (blackhat > 70)).astype(np.uint8) * 255
     # Loose masks are relative to the local background too, so that a dark marker on a dark
     # image (or a light one on a light image) still has a clear ring around it.
     loose["white"] = ((sat < 100) & (val > 125) & (tophat > 20)).astype(np.uint8) * 255
     loose["black"] = ((val < 125) & (blackhat > 25)).astype(np.uint8) * 255
-    return masks, loose
+    return masks, loose, retry
 
 
 def _is_scale_bar(w: int, h: int, area: int, panel_wh: tuple[int, int]) -> bool:
@@ -118,21 +127,31 @@ def _components(mask: np.ndarray):
     return labels, stats, small[small > 0]
 
 
-def _solid_candidates(mask, loose, colour: str, rgb: np.ndarray, scan: MarkerScan, comps) -> list[DetectedMarker]:
-    """Arrows, arrowheads and asterisks among the connected components of one mask."""
+def _solid_candidates(
+    mask, loose, colour: str, rgb: np.ndarray, scan: MarkerScan | None, comps, glyph_boxes: np.ndarray
+) -> tuple[list[DetectedMarker], np.ndarray]:
+    """Arrows, arrowheads and asterisks among the connected components of one mask, and the
+    labels of the components that fit no shape, to retry in another
+    mask. Scale bars go to ``scan`` (``None`` on a retry: they were found the first time).
+    ``glyph_boxes``: ``N x 4`` boxes of the glyph-sized components of the colour's mask."""
     ph, pw = mask.shape
     labels, stats, small = comps
     out: list[DetectedMarker] = []
+    shapeless: list[int] = []
     max_side = max(12, 0.3 * min(pw, ph))
     # A black glyph with dark pixels all around is a gap between bright strokes (letters).
     inverted = 255 - rgb if colour == "black" else rgb
-    small_boxes = stats[small, :4]  # rebound, never written, in the loop
     for i in small:
         x, y, w, h, a = (int(v) for v in stats[i])
         if colour in ("white", "black") and _is_scale_bar(w, h, a, (pw, ph)):
-            scan.scale_bars.append((x, y, x + w, y + h))
+            if scan is not None:
+                scan.scale_bars.append((x, y, x + w, y + h))
             continue
         if a < 12 or max(w, h) < 6 or max(w, h) > max_side or a > 0.6 * w * h and max(w, h) > 3 * min(w, h):
+            continue
+        # A glyph cut by the panel edge cannot be checked for a whole head and tail (none of
+        # the 126 hand-boxed pointers on panel-gt touches its panel's edge; texture often does).
+        if x == 0 or y == 0 or x + w == pw or y + h == ph:
             continue
         comp = labels[y : y + h, x : x + w] == i
         clear = isolated(comp.astype(np.uint8), loose, x, y)
@@ -142,12 +161,13 @@ def _solid_candidates(mask, loose, colour: str, rgb: np.ndarray, scan: MarkerSca
             continue
         det = _classify_solid(comp, x, y, a)
         if det is None:
+            shapeless.append(i)
             continue
         kind, score, tip, direction, apex = det
         if kind == "arrowhead" and max(w, h) < 12 or not pure_ink(rgb[y : y + h, x : x + w][comp], colour):
             continue
         # Glyph neighbours in the same colour mask (small components: letters of a word).
-        glyphs = small_boxes
+        glyphs = glyph_boxes
         if kind != "asterisk" and abs(np.sin(np.radians(direction))) > 0.85:
             # An upright "t", "l" or "1" in blurred text: its faint neighbours drop out of the
             # strict mask, so look in the loose one too, but only beside the pointer (what lies
@@ -169,7 +189,41 @@ def _solid_candidates(mask, loose, colour: str, rgb: np.ndarray, scan: MarkerSca
         if colour == "other":
             name = name_of_pixels(rgb[y : y + h, x : x + w][comp])
         out.append(DetectedMarker(kind, name, (x, y, x + w, y + h), tip, direction, round(score, 3)))
-    return out
+    return out, np.asarray(shapeless, np.int64)
+
+
+def _retry_components(comps, shapeless: np.ndarray, retry: np.ndarray, core: bool = False):
+    """Components of the retry mask grown from the first mask's components that fit no
+    shape; those that did not grow are left out (they were judged already). Works within
+    the box around those components (plus a margin for growth), in panel coordinates."""
+    labels, stats, _small = comps
+    if core:
+        big = np.where((stats[:, 3] > 0.3 * labels.shape[0] + 20) | (np.maximum(stats[:, 2], stats[:, 3]) > max(12, 0.3 * min(labels.shape))))[0]
+        shapeless = np.union1d(shapeless, big[big > 0])
+    if not len(shapeless):
+        return None
+    H, W = labels.shape
+    m = 2 * MIN_RETRY_SIDE
+    x0 = max(0, int(stats[shapeless, 0].min()) - m)
+    y0 = max(0, int(stats[shapeless, 1].min()) - m)
+    x1 = min(W, int((stats[shapeless, 0] + stats[shapeless, 2]).max()) + m)
+    y1 = min(H, int((stats[shapeless, 1] + stats[shapeless, 3]).max()) + m)
+    pick = np.zeros(len(stats), bool)
+    pick[shapeless] = True
+    seed = pick[labels[y0:y1, x0:x1]].astype(np.uint8) * 255
+    grown = np.zeros_like(labels, dtype=np.uint8)
+    if core:
+        grown[y0:y1, x0:x1] = np.where(seed > 0, retry[y0:y1, x0:x1], 0)
+    else:
+        grown[y0:y1, x0:x1] = _hysteresis(seed, retry[y0:y1, x0:x1])
+    rlabels, rstats, rsmall = _components(grown)
+    seen = {tuple(r) for r in stats[pick, :5].tolist()}
+    # Marker-sized only: a speck of texture cut out of a larger shape fits any small shape.
+    fresh = np.array(
+        [i for i in rsmall if max(rstats[i, 2:4]) >= MIN_RETRY_SIDE and tuple(rstats[i, :5].tolist()) not in seen],
+        np.int64,
+    )
+    return rlabels, rstats, fresh
 
 
 def _classify_solid(comp: np.ndarray, x0: int, y0: int, area: int):
@@ -337,13 +391,19 @@ def detect_markers(rgb_panel: np.ndarray, expected: Expected | None = None) -> M
         return scan
     rgb = np.ascontiguousarray(rgb_panel[..., :3])
     found: list[DetectedMarker] = []
-    masks, loose = colour_masks(rgb)
+    masks, loose, retry = colour_masks(rgb)
     for colour, mask in masks.items():
         if not mask.any():
             continue
         comps = _components(mask)
-        found.extend(_solid_candidates(mask, loose[colour], colour, rgb, scan, comps))
         glyphs = comps[1][comps[2], :4]
+        solid, shapeless = _solid_candidates(mask, loose[colour], colour, rgb, scan, comps, glyphs)
+        found.extend(solid)
+        if colour in retry:
+            again = _retry_components(comps, shapeless, retry[colour], core=colour == "white")
+            if again is not None and len(again[2]):
+                more = np.concatenate([glyphs, again[1][again[2], :4]])
+                found.extend(_solid_candidates(mask, loose[colour], colour, rgb, None, again, more)[0])
         for close_px in (3, 9):
             found.extend(_ring_candidates(mask, loose[colour], colour, rgb, close_px, glyphs))
     kept = finalise(_suppress(found), expected)
