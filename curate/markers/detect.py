@@ -138,6 +138,7 @@ def _solid_candidates(
     labels, stats, small = comps
     out: list[DetectedMarker] = []
     shapeless: list[int] = []
+    shaped: list[tuple[int, np.ndarray, tuple]] = []
     max_side = max(12, 0.3 * min(pw, ph))
     # A black glyph with dark pixels all around is a gap between bright strokes (letters).
     inverted = 255 - rgb if colour == "black" else rgb
@@ -163,11 +164,20 @@ def _solid_candidates(
         if det is None:
             shapeless.append(i)
             continue
-        kind, score, tip, direction, apex = det
+        kind = det[0]
         if kind == "arrowhead" and max(w, h) < 12 or not pure_ink(rgb[y : y + h, x : x + w][comp], colour):
             continue
+        shaped.append((i, comp, det))
+    # Pointers of the same direction beside a pointer are its siblings (a column of band
+    # arrows beside a blot), not letters of a word around it.
+    pointers = [(stats[i, :4], d[3]) for i, _c, d in shaped if d[0] != "asterisk"]
+    for i, comp, (kind, score, tip, direction, apex) in shaped:
+        x, y, w, h, a = (int(v) for v in stats[i])
         # Glyph neighbours in the same colour mask (small components: letters of a word).
         glyphs = glyph_boxes
+        if kind != "asterisk" and len(pointers) > 1:
+            siblings = [b for b, d in pointers if abs((d - direction + 180) % 360 - 180) <= 20]
+            glyphs = glyphs[~(glyphs[:, None, :] == np.array(siblings)[None]).all(2).any(1)]
         if kind != "asterisk" and abs(np.sin(np.radians(direction))) > 0.85:
             # An upright "t", "l" or "1" in blurred text: its faint neighbours drop out of the
             # strict mask, so look in the loose one too, but only beside the pointer (what lies
