@@ -27,6 +27,7 @@ from curate.markers.context import (
     corner_inset_frame,
     isolated,
     light_surround,
+    light_table,
     local_glyphs,
     outlines_content,
     pure_ink,
@@ -128,20 +129,24 @@ def _components(mask: np.ndarray):
 
 
 def _solid_candidates(
-    mask, loose, colour: str, rgb: np.ndarray, scan: MarkerScan | None, comps, glyph_boxes: np.ndarray
+    mask, loose, colour: str, rgb: np.ndarray, scan: MarkerScan | None, comps, glyph_boxes: np.ndarray,
+    light: np.ndarray | None = None,
 ) -> tuple[list[DetectedMarker], np.ndarray]:
     """Arrows, arrowheads and asterisks among the connected components of one mask, and the
     labels of the components that fit no shape, to retry in another
     mask. Scale bars go to ``scan`` (``None`` on a retry: they were found the first time).
-    ``glyph_boxes``: ``N x 4`` boxes of the glyph-sized components of the colour's mask."""
+    ``glyph_boxes``: ``N x 4`` boxes of the glyph-sized components of the colour's mask;
+    ``light``: for white and black, the panel's pixels of the opposite extreme (see
+    ``context.light_surround``)."""
     ph, pw = mask.shape
     labels, stats, small = comps
     out: list[DetectedMarker] = []
     shapeless: list[int] = []
     shaped: list[tuple[int, np.ndarray, tuple]] = []
     max_side = max(12, 0.3 * min(pw, ph))
-    # A black glyph with dark pixels all around is a gap between bright strokes (letters).
-    inverted = 255 - rgb if colour == "black" else rgb
+    # A white glyph with light pixels all around is a gap between dark strokes (letters), and
+    # a black one with dark pixels all around a gap between bright strokes.
+    table = None if light is None else light_table(light)
     for i in small:
         x, y, w, h, a = (int(v) for v in stats[i])
         if colour in ("white", "black") and _is_scale_bar(w, h, a, (pw, ph)):
@@ -156,9 +161,7 @@ def _solid_candidates(
             continue
         comp = labels[y : y + h, x : x + w] == i
         clear = isolated(comp.astype(np.uint8), loose, x, y)
-        if clear < MIN_CLEAR or (colour == "white" and light_surround(rgb, comp, x, y)) or (
-            colour == "black" and light_surround(inverted, comp, x, y)
-        ):
+        if clear < MIN_CLEAR or (light is not None and light_surround(light, table, comp, x, y)):
             continue
         det = _classify_solid(comp, x, y, a)
         if det is None:
@@ -402,18 +405,21 @@ def detect_markers(rgb_panel: np.ndarray, expected: Expected | None = None) -> M
     rgb = np.ascontiguousarray(rgb_panel[..., :3])
     found: list[DetectedMarker] = []
     masks, loose, retry = colour_masks(rgb)
+    r, g, b = cv2.split(rgb)
+    lights = {"white": cv2.min(cv2.min(r, g), b) > 200, "black": cv2.max(cv2.max(r, g), b) < 55}
     for colour, mask in masks.items():
         if not mask.any():
             continue
         comps = _components(mask)
         glyphs = comps[1][comps[2], :4]
-        solid, shapeless = _solid_candidates(mask, loose[colour], colour, rgb, scan, comps, glyphs)
+        light = lights.get(colour)
+        solid, shapeless = _solid_candidates(mask, loose[colour], colour, rgb, scan, comps, glyphs, light)
         found.extend(solid)
         if colour in retry:
             again = _retry_components(comps, shapeless, retry[colour], core=colour == "white")
             if again is not None and len(again[2]):
                 more = np.concatenate([glyphs, again[1][again[2], :4]])
-                found.extend(_solid_candidates(mask, loose[colour], colour, rgb, None, again, more)[0])
+                found.extend(_solid_candidates(mask, loose[colour], colour, rgb, None, again, more, light)[0])
         for close_px in (3, 9):
             found.extend(_ring_candidates(mask, loose[colour], colour, rgb, close_px, glyphs))
     kept = finalise(_suppress(found), expected)
