@@ -10,7 +10,6 @@ import numpy as np
 from curate.markers.detect import detect_markers
 from curate.markers.synth import background, draw_arrow, jpeg
 
-
 SMEARED_SEEDS = (0, 2, 3, 4)  # seed 2 loses its shaft in the strict mask
 
 

@@ -2,8 +2,9 @@
 
 Pipeline (OpenCV, CPU): one binary mask per candidate colour — saturated hues by HSV range,
 white and black by contrast with the local background (top-hat / black-hat; white grown by
-hysteresis so faint shafts stay attached) — then connected components, size, text-line and
-context filters (``context``), the shape tests of ``shapes`` and the calibration of
+hysteresis so faint shafts stay attached; see ``masks``) — then connected components, size,
+text-line and context filters (``context``), the shape tests of ``shapes`` (glyphs that fit
+no shape get a second look in the retry masks) and the calibration of
 ``calibrate`` (colour priors, optional caption guidance, report threshold, per-panel cap).
 Closed outlines (boxes, circles) come from a morphologically closed copy of each mask so
 dashed outlines join. All coordinates are panel pixels (x right, y down); boxes are
@@ -18,7 +19,7 @@ import cv2
 import numpy as np
 
 from curate.markers.calibrate import Expected, finalise
-from curate.markers.colours import SATURATED, hue_mask, name_of_pixels
+from curate.markers.colours import name_of_pixels
 from curate.markers.context import (
     behind,
     beside,
@@ -33,13 +34,13 @@ from curate.markers.context import (
     pure_ink,
     text_like,
 )
+from curate.markers.masks import colour_masks, components, retry_components
 from curate.markers.shapes import arrow_score, ring_shape, star_score, triangle_score
 
 KINDS = ("arrow", "arrowhead", "asterisk", "box", "circle")
 MIN_CONFIDENCE = 0.45
 MIN_CLEAR = 0.7
 ARROW_OVER_HEAD = 0.55
-MIN_RETRY_SIDE = 10
 
 
 @dataclass(frozen=True)
@@ -62,70 +63,12 @@ class MarkerScan:
     scale_bars: list[tuple[int, int, int, int]] = field(default_factory=list)
 
 
-def _odd(n: float) -> int:
-    n = int(n)
-    return n if n % 2 else n + 1
-
-
-def _hysteresis(strong: np.ndarray, weak: np.ndarray) -> np.ndarray:
-    """Components of ``weak`` that contain a ``strong`` pixel (thin, faint shafts of light
-    arrows on fluorescence drop out of the strict mask and would split the glyph)."""
-    n, labels = cv2.connectedComponents(weak | strong, connectivity=8)
-    keep = np.zeros(n, bool)
-    keep[np.unique(labels[strong > 0])] = True
-    keep[0] = False
-    return keep[labels].astype(np.uint8) * 255
-
-
-def colour_masks(rgb: np.ndarray):
-    """uint8 0/255 masks per colour name: (masks, loose, retry).
-
-    ``masks``: saturated hues, plus white/black by local contrast. ``loose``: the same colours
-    at lower thresholds (what a marker must stand clear of). ``retry``: lower-saturation hue
-    masks for glyphs whose component in ``masks`` fits no shape (JPEG chroma smear breaks
-    thin coloured shafts and spokes into pieces).
-    """
-    hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)
-    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-    h, w = gray.shape
-    k = _odd(np.clip(min(h, w) / 10, 15, 61))
-    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
-    sat, val = hsv[..., 1], hsv[..., 2]
-    masks = {name: hue_mask(hsv, name, 90, 90) for name in SATURATED}
-    loose = {name: hue_mask(hsv, name, 45, 50) for name in SATURATED}
-    retry = {name: hue_mask(hsv, name, 60, 70) for name in SATURATED}
-    tophat = cv2.morphologyEx(gray, cv2.MORPH_TOPHAT, kernel)
-    blackhat = cv2.morphologyEx(gray, cv2.MORPH_BLACKHAT, kernel)
-    strict_white = ((sat < 70) & (val > 165) & (tophat > 45)).astype(np.uint8) * 255
-    # Thin (1-2 px) shafts of small arrows are blurred to mid-grey by downscaling: they join
-    # the glyph when they still stand far above the local background.
-    mid_white = ((sat < 90) & (val > 140) & (tophat > 30)) | ((sat < 60) & (val > 100) & (tophat > 80))
-    mid_white = mid_white.astype(np.uint8) * 255
-    masks["white"] = _hysteresis(strict_white, mid_white)
-    retry["white"] = ((sat < 50) & (val > 230) & (tophat > 60)).astype(np.uint8) * 255
-    masks["black"] = ((val < 80) & (blackhat > 70)).astype(np.uint8) * 255
-    # Loose masks are relative to the local background too, so that a dark marker on a dark
-    # image (or a light one on a light image) still has a clear ring around it.
-    loose["white"] = ((sat < 100) & (val > 125) & (tophat > 20)).astype(np.uint8) * 255
-    loose["black"] = ((val < 125) & (blackhat > 25)).astype(np.uint8) * 255
-    return masks, loose, retry
-
-
 def _is_scale_bar(w: int, h: int, area: int, panel_wh: tuple[int, int]) -> bool:
     """Thin, filled, horizontal bar: the usual scale bar (panel ``(W, H)`` in px)."""
     pw, ph = panel_wh
     return (
         h <= max(6, 0.025 * ph) and w >= 4 * h and w >= 8 and area >= 0.75 * w * h and w <= 0.6 * pw
     )
-
-
-def _components(mask: np.ndarray):
-    """(labels, stats, indices of glyph-sized components) of one colour mask."""
-    ph = mask.shape[0]
-    _n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    area = stats[:, cv2.CC_STAT_AREA]
-    small = np.where((area >= 4) & (stats[:, 3] <= 0.3 * ph + 20))[0]
-    return labels, stats, small[small > 0]
 
 
 def _solid_candidates(
@@ -203,40 +146,6 @@ def _solid_candidates(
             name = name_of_pixels(rgb[y : y + h, x : x + w][comp])
         out.append(DetectedMarker(kind, name, (x, y, x + w, y + h), tip, direction, round(score, 3)))
     return out, np.asarray(shapeless, np.int64)
-
-
-def _retry_components(comps, shapeless: np.ndarray, retry: np.ndarray, core: bool = False):
-    """Components of the retry mask grown from the first mask's components that fit no
-    shape; those that did not grow are left out (they were judged already). Works within
-    the box around those components (plus a margin for growth), in panel coordinates."""
-    labels, stats, _small = comps
-    if core:
-        big = np.where((stats[:, 3] > 0.3 * labels.shape[0] + 20) | (np.maximum(stats[:, 2], stats[:, 3]) > max(12, 0.3 * min(labels.shape))))[0]
-        shapeless = np.union1d(shapeless, big[big > 0])
-    if not len(shapeless):
-        return None
-    H, W = labels.shape
-    m = 2 * MIN_RETRY_SIDE
-    x0 = max(0, int(stats[shapeless, 0].min()) - m)
-    y0 = max(0, int(stats[shapeless, 1].min()) - m)
-    x1 = min(W, int((stats[shapeless, 0] + stats[shapeless, 2]).max()) + m)
-    y1 = min(H, int((stats[shapeless, 1] + stats[shapeless, 3]).max()) + m)
-    pick = np.zeros(len(stats), bool)
-    pick[shapeless] = True
-    seed = pick[labels[y0:y1, x0:x1]].astype(np.uint8) * 255
-    grown = np.zeros_like(labels, dtype=np.uint8)
-    if core:
-        grown[y0:y1, x0:x1] = np.where(seed > 0, retry[y0:y1, x0:x1], 0)
-    else:
-        grown[y0:y1, x0:x1] = _hysteresis(seed, retry[y0:y1, x0:x1])
-    rlabels, rstats, rsmall = _components(grown)
-    seen = {tuple(r) for r in stats[pick, :5].tolist()}
-    # Marker-sized only: a speck of texture cut out of a larger shape fits any small shape.
-    fresh = np.array(
-        [i for i in rsmall if max(rstats[i, 2:4]) >= MIN_RETRY_SIDE and tuple(rstats[i, :5].tolist()) not in seen],
-        np.int64,
-    )
-    return rlabels, rstats, fresh
 
 
 def _classify_solid(comp: np.ndarray, x0: int, y0: int, area: int):
@@ -410,13 +319,13 @@ def detect_markers(rgb_panel: np.ndarray, expected: Expected | None = None) -> M
     for colour, mask in masks.items():
         if not mask.any():
             continue
-        comps = _components(mask)
+        comps = components(mask)
         glyphs = comps[1][comps[2], :4]
         light = lights.get(colour)
         solid, shapeless = _solid_candidates(mask, loose[colour], colour, rgb, scan, comps, glyphs, light)
         found.extend(solid)
         if colour in retry:
-            again = _retry_components(comps, shapeless, retry[colour], core=colour == "white")
+            again = retry_components(comps, shapeless, retry[colour], core=colour == "white")
             if again is not None and len(again[2]):
                 more = np.concatenate([glyphs, again[1][again[2], :4]])
                 found.extend(_solid_candidates(mask, loose[colour], colour, rgb, None, again, more, light)[0])
