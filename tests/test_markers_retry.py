@@ -1,6 +1,7 @@
 """Cases the second look finds: coloured arrows whose thin shaft JPEG chroma smear broke off
 the head, white arrows fused with bright texture, stacked band arrows that read as a
-vertical word; and glyphs cut by the panel edge, which are not markers."""
+vertical word; glyphs cut by the panel edge, which are not markers; and caption guidance
+taken from the whole caption, as the markers stage gives it."""
 
 import math
 
@@ -73,3 +74,18 @@ def test_crisp_coloured_arrow_is_one_marker_not_a_second_look_duplicate():
     draw_arrow(img, (150, 120), 0.0, 50, "red", thickness=3)
     found = detect_markers(jpeg(img, 90)).markers
     assert [(m.kind, m.colour) for m in found] == [("arrow", "red")]
+
+
+def test_guidance_comes_from_the_whole_caption():
+    # The stage guides every panel by the whole caption: panel B's arrow, named only in
+    # panel A's text, clears the guided bar; with B's own (marker-free) text it would not.
+    from curate.markers.calibrate import finalise
+    from curate.markers.detect import DetectedMarker
+    from curate.markers.phrases import expected_markers
+
+    caption = "(A) Wild type; arrows mark crossing points of dendrites. (B) Mutant. (C) Red arrowheads indicate apoptotic cells."
+    assert expected_markers(caption) == [("arrow", None), ("arrowhead", "red")]
+    assert expected_markers("") == []
+    faint = DetectedMarker("arrow", "white", (10, 10, 30, 20), (29, 15), 0.0, 0.55)
+    assert finalise([faint], expected_markers(caption))
+    assert finalise([faint], expected_markers("(B) Mutant.")) == []
