@@ -16,7 +16,8 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from bench.markers import expected_from_caption, figure_caption
+from bench.markers import expected_from_caption
+from bench.panel_data import caption_for
 from curate.images import decode_rgb
 from curate.markers import detect_markers, link_markers, parse_marker_phrases, patch_box, position_name
 from curate.markers.link import zoom_panel
@@ -75,7 +76,7 @@ def main(argv: list[str]) -> int:
     for pf, mf in zip(panels, markers, strict=True):
         if wanted and not any(w in pf["image"] for w in wanted):
             continue
-        img = draw_figure(pf["image"], pf["panels"], mf["panels"], figure_caption(DATA, pf["image"]))
+        img = draw_figure(pf["image"], pf["panels"], mf["panels"], caption_for(DATA, pf["image"]))
         path = out / (Path(pf["image"]).stem + "-markers.png")
         img.save(path)
         print(path)

@@ -11,13 +11,14 @@ from __future__ import annotations
 from curate.images import crop_xyxy, decode_rgb
 from curate.markers import detect_markers, link_markers, parse_marker_phrases
 from curate.markers.link import zoom_panel
+from curate.markers.phrases import expected_markers
 from curate.records import Figure, Marker, child_id
 from curate.runtime.stage import PartInput, Resources, Stage, StageContext
 
 
 class MarkersStage(Stage):
     name = "markers"
-    version = "2"
+    version = "3"
     primary = "figures"
     reads = ("panels",)
     writes = ("markers",)
@@ -31,11 +32,12 @@ class MarkersStage(Stage):
         rgb = decode_rgb(ctx.blobs.get(figure.image_sha256))
         markers: list[Marker] = []
         labels = {p.label: p.id for p in panels if p.label}
+        # The caption says which markers to expect: named kinds gain confidence, others lose it.
+        expected = expected_markers(figure.caption)
         for panel in panels:
             text = panel.subcaption if panel.subcaption else panel.preamble
             phrases = parse_marker_phrases(text) or parse_marker_phrases(panel.preamble)
-            # The caption says which markers to expect: named kinds gain confidence, others lose it.
-            scan = detect_markers(crop_xyxy(rgb, panel.bbox_xyxy), expected=[(p.kind, p.colour) for p in phrases])
+            scan = detect_markers(crop_xyxy(rgb, panel.bbox_xyxy), expected=expected)
             links = {ln.marker_index: ln for ln in link_markers(scan.markers, phrases)
                      if ln.marker_index is not None}
             for index, det in enumerate(scan.markers):

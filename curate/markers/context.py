@@ -114,26 +114,38 @@ def pure_ink(pixels: np.ndarray, colour: str) -> bool:
     return s >= 110 and v >= 110
 
 
-def light_surround(rgb: np.ndarray, comp: np.ndarray, x: int, y: int) -> bool:
+def light_table(light: np.ndarray) -> np.ndarray:
+    """Summed-area table of a boolean "light pixel" map, for ``light_surround``."""
+    return cv2.integral(light.astype(np.uint8))
+
+
+def _count(table: np.ndarray, y0: int, y1: int, x0: int, x1: int) -> int:
+    return int(table[y1, x1] - table[y0, x1] - table[y1, x0] + table[y0, x0])
+
+
+def light_surround(light: np.ndarray, table: np.ndarray, comp: np.ndarray, x: int, y: int) -> bool:
     """A white glyph needs a darker background: on a light page it is a gap between strokes
     or the counter of a letter (the hole of an "A"), so light pixels are found either right
-    next to it or a few pixels further out, beyond the strokes that enclose it."""
+    next to it or a few pixels further out, beyond the strokes that enclose it.
+
+    ``light``: page-light pixels of the panel (all channels > 200; for a black glyph, the
+    inverted test: all < 55) and ``table`` its ``light_table``; counts come from the table.
+    """
     h, w = comp.shape
-    H, W = rgb.shape[:2]
-    box = rgb[max(0, y - 3) : y + h + 3, max(0, x - 3) : x + w + 3]
-    inner = np.zeros(box.shape[:2], bool)
-    oy, ox = y - max(0, y - 3), x - max(0, x - 3)
-    inner[oy : oy + h, ox : ox + w] = comp
-    ring = box[~inner].min(axis=1)
-    if ring.size > 0 and float((ring > 200).mean()) > 0.25:
+    H, W = light.shape
+    # Within 3 px of the glyph's box, the glyph's own pixels left out.
+    y0, y1, x0, x1 = max(0, y - 3), min(H, y + h + 3), max(0, x - 3), min(W, x + w + 3)
+    ring_n = (y1 - y0) * (x1 - x0) - int(comp.sum())
+    ring_light = _count(table, y0, y1, x0, x1) - int(light[y : y + h, x : x + w][comp].sum())
+    if ring_n > 0 and ring_light / ring_n > 0.25:
         return True
     # Out to one glyph size beyond the enclosing strokes: mostly page-white around a counter.
     m = max(8, h, w)
-    x0, y0, x1, y1 = max(0, x - m), max(0, y - m), min(W, x + w + m), min(H, y + h + m)
-    outer = np.ones((y1 - y0, x1 - x0), bool)
-    outer[max(0, y - 4) - y0 : min(H, y + h + 4) - y0, max(0, x - 4) - x0 : min(W, x + w + 4) - x0] = False
-    far = rgb[y0:y1, x0:x1][outer].min(axis=1)
-    return far.size > 0 and float((far > 200).mean()) > 0.5
+    y0, y1, x0, x1 = max(0, y - m), min(H, y + h + m), max(0, x - m), min(W, x + w + m)
+    iy0, iy1, ix0, ix1 = max(0, y - 4), min(H, y + h + 4), max(0, x - 4), min(W, x + w + 4)
+    far_n = (y1 - y0) * (x1 - x0) - (iy1 - iy0) * (ix1 - ix0)
+    far_light = _count(table, y0, y1, x0, x1) - _count(table, iy0, iy1, ix0, ix1)
+    return far_n > 0 and far_light / far_n > 0.5
 
 
 def on_page(rgb: np.ndarray, box) -> bool:

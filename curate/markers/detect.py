@@ -2,8 +2,9 @@
 
 Pipeline (OpenCV, CPU): one binary mask per candidate colour — saturated hues by HSV range,
 white and black by contrast with the local background (top-hat / black-hat; white grown by
-hysteresis so faint shafts stay attached) — then connected components, size, text-line and
-context filters (``context``), the shape tests of ``shapes`` and the calibration of
+hysteresis so faint shafts stay attached; see ``masks``) — then connected components, size,
+text-line and context filters (``context``), the shape tests of ``shapes`` (glyphs that fit
+no shape get a second look in the retry masks) and the calibration of
 ``calibrate`` (colour priors, optional caption guidance, report threshold, per-panel cap).
 Closed outlines (boxes, circles) come from a morphologically closed copy of each mask so
 dashed outlines join. All coordinates are panel pixels (x right, y down); boxes are
@@ -18,7 +19,7 @@ import cv2
 import numpy as np
 
 from curate.markers.calibrate import Expected, finalise
-from curate.markers.colours import SATURATED, hue_mask, name_of_pixels
+from curate.markers.colours import name_of_pixels
 from curate.markers.context import (
     behind,
     beside,
@@ -27,11 +28,13 @@ from curate.markers.context import (
     corner_inset_frame,
     isolated,
     light_surround,
+    light_table,
     local_glyphs,
     outlines_content,
     pure_ink,
     text_like,
 )
+from curate.markers.masks import colour_masks, components, retry_components
 from curate.markers.shapes import arrow_score, ring_shape, star_score, triangle_score
 
 KINDS = ("arrow", "arrowhead", "asterisk", "box", "circle")
@@ -60,47 +63,6 @@ class MarkerScan:
     scale_bars: list[tuple[int, int, int, int]] = field(default_factory=list)
 
 
-def _odd(n: float) -> int:
-    n = int(n)
-    return n if n % 2 else n + 1
-
-
-def _hysteresis(strong: np.ndarray, weak: np.ndarray) -> np.ndarray:
-    """Components of ``weak`` that contain a ``strong`` pixel (thin, faint shafts of light
-    arrows on fluorescence drop out of the strict mask and would split the glyph)."""
-    n, labels = cv2.connectedComponents(weak | strong, connectivity=8)
-    keep = np.zeros(n, bool)
-    keep[np.unique(labels[strong > 0])] = True
-    keep[0] = False
-    return keep[labels].astype(np.uint8) * 255
-
-
-def colour_masks(rgb: np.ndarray) -> dict[str, np.ndarray]:
-    """uint8 0/255 masks per colour name: saturated hues, plus white/black by local contrast."""
-    hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)
-    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-    h, w = gray.shape
-    k = _odd(np.clip(min(h, w) / 10, 15, 61))
-    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
-    sat, val = hsv[..., 1], hsv[..., 2]
-    masks = {name: hue_mask(hsv, name, 90, 90) for name in SATURATED}
-    loose = {name: hue_mask(hsv, name, 45, 50) for name in SATURATED}
-    tophat = cv2.morphologyEx(gray, cv2.MORPH_TOPHAT, kernel)
-    blackhat = cv2.morphologyEx(gray, cv2.MORPH_BLACKHAT, kernel)
-    strict_white = ((sat < 70) & (val > 165) & (tophat > 45)).astype(np.uint8) * 255
-    # Thin (1-2 px) shafts of small arrows are blurred to mid-grey by downscaling: they join
-    # the glyph when they still stand far above the local background.
-    mid_white = ((sat < 90) & (val > 140) & (tophat > 30)) | ((sat < 60) & (val > 100) & (tophat > 80))
-    mid_white = mid_white.astype(np.uint8) * 255
-    masks["white"] = _hysteresis(strict_white, mid_white)
-    masks["black"] = ((val < 80) & (blackhat > 70)).astype(np.uint8) * 255
-    # Loose masks are relative to the local background too, so that a dark marker on a dark
-    # image (or a light one on a light image) still has a clear ring around it.
-    loose["white"] = ((sat < 100) & (val > 125) & (tophat > 20)).astype(np.uint8) * 255
-    loose["black"] = ((val < 125) & (blackhat > 25)).astype(np.uint8) * 255
-    return masks, loose
-
-
 def _is_scale_bar(w: int, h: int, area: int, panel_wh: tuple[int, int]) -> bool:
     """Thin, filled, horizontal bar: the usual scale bar (panel ``(W, H)`` in px)."""
     pw, ph = panel_wh
@@ -109,45 +71,59 @@ def _is_scale_bar(w: int, h: int, area: int, panel_wh: tuple[int, int]) -> bool:
     )
 
 
-def _components(mask: np.ndarray):
-    """(labels, stats, indices of glyph-sized components) of one colour mask."""
-    ph = mask.shape[0]
-    _n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    area = stats[:, cv2.CC_STAT_AREA]
-    small = np.where((area >= 4) & (stats[:, 3] <= 0.3 * ph + 20))[0]
-    return labels, stats, small[small > 0]
-
-
-def _solid_candidates(mask, loose, colour: str, rgb: np.ndarray, scan: MarkerScan, comps) -> list[DetectedMarker]:
-    """Arrows, arrowheads and asterisks among the connected components of one mask."""
+def _solid_candidates(
+    mask, loose, colour: str, rgb: np.ndarray, scan: MarkerScan | None, comps, glyph_boxes: np.ndarray,
+    light: np.ndarray | None = None,
+) -> tuple[list[DetectedMarker], np.ndarray]:
+    """Arrows, arrowheads and asterisks among the connected components of one mask, and the
+    labels of the components that fit no shape, to retry in another
+    mask. Scale bars go to ``scan`` (``None`` on a retry: they were found the first time).
+    ``glyph_boxes``: ``N x 4`` boxes of the glyph-sized components of the colour's mask;
+    ``light``: for white and black, the panel's pixels of the opposite extreme (see
+    ``context.light_surround``)."""
     ph, pw = mask.shape
     labels, stats, small = comps
     out: list[DetectedMarker] = []
+    shapeless: list[int] = []
+    shaped: list[tuple[int, np.ndarray, tuple]] = []
     max_side = max(12, 0.3 * min(pw, ph))
-    # A black glyph with dark pixels all around is a gap between bright strokes (letters).
-    inverted = 255 - rgb if colour == "black" else rgb
-    small_boxes = stats[small, :4]  # rebound, never written, in the loop
+    # A white glyph with light pixels all around is a gap between dark strokes (letters), and
+    # a black one with dark pixels all around a gap between bright strokes.
+    table = None if light is None else light_table(light)
     for i in small:
         x, y, w, h, a = (int(v) for v in stats[i])
         if colour in ("white", "black") and _is_scale_bar(w, h, a, (pw, ph)):
-            scan.scale_bars.append((x, y, x + w, y + h))
+            if scan is not None:
+                scan.scale_bars.append((x, y, x + w, y + h))
             continue
         if a < 12 or max(w, h) < 6 or max(w, h) > max_side or a > 0.6 * w * h and max(w, h) > 3 * min(w, h):
             continue
+        # A glyph cut by the panel edge cannot be checked for a whole head and tail (none of
+        # the 126 hand-boxed pointers on panel-gt touches its panel's edge; texture often does).
+        if x == 0 or y == 0 or x + w == pw or y + h == ph:
+            continue
         comp = labels[y : y + h, x : x + w] == i
         clear = isolated(comp.astype(np.uint8), loose, x, y)
-        if clear < MIN_CLEAR or (colour == "white" and light_surround(rgb, comp, x, y)) or (
-            colour == "black" and light_surround(inverted, comp, x, y)
-        ):
+        if clear < MIN_CLEAR or (light is not None and light_surround(light, table, comp, x, y)):
             continue
         det = _classify_solid(comp, x, y, a)
         if det is None:
+            shapeless.append(i)
             continue
-        kind, score, tip, direction, apex = det
+        kind = det[0]
         if kind == "arrowhead" and max(w, h) < 12 or not pure_ink(rgb[y : y + h, x : x + w][comp], colour):
             continue
+        shaped.append((i, comp, det))
+    # Pointers of the same direction beside a pointer are its siblings (a column of band
+    # arrows beside a blot), not letters of a word around it.
+    pointers = [(stats[i, :4], d[3]) for i, _c, d in shaped if d[0] != "asterisk"]
+    for i, comp, (kind, score, tip, direction, apex) in shaped:
+        x, y, w, h, a = (int(v) for v in stats[i])
         # Glyph neighbours in the same colour mask (small components: letters of a word).
-        glyphs = small_boxes
+        glyphs = glyph_boxes
+        if kind != "asterisk" and len(pointers) > 1:
+            siblings = [b for b, d in pointers if abs((d - direction + 180) % 360 - 180) <= 20]
+            glyphs = glyphs[~(glyphs[:, None, :] == np.array(siblings)[None]).all(2).any(1)]
         if kind != "asterisk" and abs(np.sin(np.radians(direction))) > 0.85:
             # An upright "t", "l" or "1" in blurred text: its faint neighbours drop out of the
             # strict mask, so look in the loose one too, but only beside the pointer (what lies
@@ -169,7 +145,7 @@ def _solid_candidates(mask, loose, colour: str, rgb: np.ndarray, scan: MarkerSca
         if colour == "other":
             name = name_of_pixels(rgb[y : y + h, x : x + w][comp])
         out.append(DetectedMarker(kind, name, (x, y, x + w, y + h), tip, direction, round(score, 3)))
-    return out
+    return out, np.asarray(shapeless, np.int64)
 
 
 def _classify_solid(comp: np.ndarray, x0: int, y0: int, area: int):
@@ -337,13 +313,22 @@ def detect_markers(rgb_panel: np.ndarray, expected: Expected | None = None) -> M
         return scan
     rgb = np.ascontiguousarray(rgb_panel[..., :3])
     found: list[DetectedMarker] = []
-    masks, loose = colour_masks(rgb)
+    masks, loose, retry = colour_masks(rgb)
+    r, g, b = cv2.split(rgb)
+    lights = {"white": cv2.min(cv2.min(r, g), b) > 200, "black": cv2.max(cv2.max(r, g), b) < 55}
     for colour, mask in masks.items():
         if not mask.any():
             continue
-        comps = _components(mask)
-        found.extend(_solid_candidates(mask, loose[colour], colour, rgb, scan, comps))
+        comps = components(mask)
         glyphs = comps[1][comps[2], :4]
+        light = lights.get(colour)
+        solid, shapeless = _solid_candidates(mask, loose[colour], colour, rgb, scan, comps, glyphs, light)
+        found.extend(solid)
+        if colour in retry:
+            again = retry_components(comps, shapeless, retry[colour], core=colour == "white")
+            if again is not None and len(again[2]):
+                more = np.concatenate([glyphs, again[1][again[2], :4]])
+                found.extend(_solid_candidates(mask, loose[colour], colour, rgb, None, again, more, light)[0])
         for close_px in (3, 9):
             found.extend(_ring_candidates(mask, loose[colour], colour, rgb, close_px, glyphs))
     kept = finalise(_suppress(found), expected)

@@ -221,3 +221,14 @@ def parse_marker_phrases(text: str) -> list[MarkerPhrase]:
         out.extend(_phrases_in_sentence(text[a:b], a))
     out.sort(key=lambda p: p.span)
     return out
+
+
+def expected_markers(caption: str) -> list[tuple[str, str | None]]:
+    """The (kind, colour or None) pairs that a figure caption's marker phrases name, for the
+    detector's guidance (sorted, no repeats; empty when the caption names no marker).
+
+    The whole caption, not the panel's own sub-caption: a marker sentence often sits in the
+    preamble or in another panel's text ("Arrows, ... in A-D"); on panel-gt, per-panel guidance
+    lost 0.067 recall against whole-caption guidance at about the same precision.
+    """
+    return sorted({(p.kind, p.colour) for p in parse_marker_phrases(caption)}, key=str)

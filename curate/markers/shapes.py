@@ -17,7 +17,13 @@ def principal_axes(xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarr
     """Mean point, unit major axis and unit minor axis of a pixel set."""
     pts = np.stack([xs, ys], 1).astype(np.float64)
     mean = pts.mean(0)
-    cov = np.cov((pts - mean).T) if len(pts) > 2 else np.eye(2)
+    if len(pts) <= 2:
+        return mean, np.array([1.0, 0.0]), np.array([0.0, 1.0])
+    d = pts - mean
+    # The 2 x 2 covariance from three dot products (np.cov's general path cost more than the
+    # rest of the arrow test); eigh on it as before, so the axes and their signs are unchanged.
+    sxx, syy, sxy = float(d[:, 0] @ d[:, 0]), float(d[:, 1] @ d[:, 1]), float(d[:, 0] @ d[:, 1])
+    cov = np.array([[sxx, sxy], [sxy, syy]]) / (len(pts) - 1)
     w, v = np.linalg.eigh(cov)
     major = v[:, int(np.argmax(w))]
     return mean, major, np.array([-major[1], major[0]])
