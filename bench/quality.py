@@ -7,7 +7,7 @@
   3-6 pixels per side, and colour-shifted (brightness +18, red -12). A pair is a true duplicate
   when both come from one original.
 - ``quality.image_type_acc.shared``: the learned classifier's accuracy under leave-one-paper-out
-  cross-validation over every scored item of the three labelled CSVs (``bench/data``; how each
+  cross-validation over every scored item of the four labelled CSVs (``bench/data``; how each
   was labelled is in its header): each paper's crops are predicted by a model fit without any
   crop of that paper (rendered drawings are training data only). ``..._balanced_acc`` averages
   the per-type accuracies; ``..._ece`` is the expected calibration error of those held-out
@@ -15,6 +15,9 @@
   (they were tuned on ``quality_labels.csv``, 198 of them, so that figure is optimistic).
 - ``quality.image_type_acc.heldout``: ``quality_labels_heldout.csv`` scored by a model fit on the
   other two CSVs minus every crop of a held-out figure; ``..._rules_acc.heldout`` the rules there.
+- ``quality.image_type_acc.new_papers``: ``quality_labels_more.csv`` (11 papers no other CSV
+  holds: the shared PDFs' figures and PubLayNet's page figures) scored by a model fit on the other
+  three CSVs: how the classifier does on sources it has never seen.
 - ``quality.modality_acc.shared``: modality rules, given a photo, on every item of the CSVs with
   one clear modality, with the texts the pipeline would have (caption, own sub-caption, mentions).
 - ``quality.panels_per_s``: tag_image (cues, classifiers, fingerprint) on the labelled items,
@@ -113,7 +116,7 @@ def dedup_scores(images: list[tuple[str, np.ndarray]]) -> dict[str, float]:
 
 def type_scores(root: Path) -> dict[str, float]:
     """Grouped cross-validation and held-out scores of the learned image-type model (see above)."""
-    from bench.quality_data import HELDOUT
+    from bench.quality_data import HELDOUT, MORE
     from bench.train_imagetype import (
         CLASSES,
         expected_calibration_error,
@@ -133,12 +136,16 @@ def type_scores(root: Path) -> dict[str, float]:
     held = data.sources == HELDOUT.name
     train = ~held & ~np.isin(data.figures, data.figures[held])  # no crop of a held-out figure
     held_pred = fit(data.x[train], data.y[train], synth).predict_proba(data.x[held]).argmax(axis=1)
+    new = data.sources == MORE.name  # papers no other CSV holds: fit on the other CSVs, score these
+    new_pred = fit(data.x[~new], data.y[~new], synth).predict_proba(data.x[new]).argmax(axis=1)
     return {"acc": float((pred == data.y).mean()), "n": int(len(data.y)),
             "balanced": float(np.mean([ok / n for ok, n in per_class.values()])),
             "ece": expected_calibration_error(probs, data.y), "rules_acc": float((data.rules == data.y).mean()),
             "per_class": per_class, "confusion": confusion.tolist(),
             "heldout_acc": float((held_pred == data.y[held]).mean()), "heldout_n": int(held.sum()),
-            "heldout_rules_acc": float((data.rules[held] == data.y[held]).mean())}
+            "heldout_rules_acc": float((data.rules[held] == data.y[held]).mean()),
+            "new_acc": float((new_pred == data.y[new]).mean()), "new_n": int(new.sum()),
+            "new_rules_acc": float((data.rules[new] == data.y[new]).mean())}
 
 
 def modality_and_speed(root: Path) -> dict[str, float]:
@@ -191,6 +198,9 @@ def run(results: dict, data_root: Path) -> None:
     results["quality.image_type_acc.heldout"] = round(types["heldout_acc"], 4)
     results["quality.image_type_rules_acc.heldout"] = round(types["heldout_rules_acc"], 4)
     results["quality.image_type_n.heldout"] = types["heldout_n"]
+    results["quality.image_type_acc.new_papers"] = round(types["new_acc"], 4)
+    results["quality.image_type_rules_acc.new_papers"] = round(types["new_rules_acc"], 4)
+    results["quality.image_type_n.new_papers"] = types["new_n"]
     print("image type per class (right/n):", types["per_class"])
     print("confusion (rows true, cols predicted, order photo chart diagram gel_blot table text):", types["confusion"])
     other = modality_and_speed(data_root)

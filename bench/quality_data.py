@@ -22,7 +22,10 @@ LABELS = Path(__file__).with_name("data") / "quality_labels.csv"
 HELDOUT = Path(__file__).with_name("data") / "quality_labels_heldout.csv"
 # panel crops of figures neither set holds, labelled before any learned classifier was fit
 EXTRA = Path(__file__).with_name("data") / "quality_labels_extra.csv"
-ALL_LABELS = (LABELS, HELDOUT, EXTRA)
+# crops of papers none of the above holds: the shared PDFs' figures and PubLayNet's page figures
+MORE = Path(__file__).with_name("data") / "quality_labels_more.csv"
+ALL_LABELS = (LABELS, HELDOUT, EXTRA, MORE)
+PDF_DPI = 150  # bbox_xyxy of a '<pdf>#page=N' row is in pixels of the page rendered at this resolution
 XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
 
 
@@ -68,8 +71,38 @@ def _medicat(root: Path) -> dict[str, tuple[str, list[str]]]:
     return out
 
 
-def texts_of(root: Path, rel: str) -> tuple[str, list[str]]:
+@lru_cache(maxsize=4)
+def _pdf_figures(pdf: Path) -> list:
+    from curate.ingest.pdf import ingest_pdf
+
+    return ingest_pdf(pdf, doc_id="bench", source_path=pdf.name, dpi=PDF_DPI).figures
+
+
+def _pdf_caption(root: Path, rel: str, bbox: str) -> str:
+    """The caption of the ingested PDF figure on that page whose region holds the crop's centre."""
+    name, page = rel.split("#page=")
+    x1, y1, x2, y2 = (int(v) * 72 / PDF_DPI for v in bbox.split())
+    cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
+    for fig in _pdf_figures(root / name):
+        fx1, fy1, fx2, fy2 = fig.page_bbox_xyxy
+        if fig.page == int(page) and fx1 <= cx <= fx2 and fy1 <= cy <= fy2:
+            return fig.caption
+    return ""
+
+
+def _pdf_page(path: Path) -> np.ndarray:
+    import pymupdf
+
+    name, page = str(path).split("#page=")
+    with pymupdf.open(name) as doc:
+        pix = doc[int(page)].get_pixmap(dpi=PDF_DPI, alpha=False)
+        return np.frombuffer(pix.samples, np.uint8).reshape(pix.height, pix.width, 3).copy()
+
+
+def texts_of(root: Path, rel: str, bbox: str = "") -> tuple[str, list[str]]:
     path = root / rel
+    if "#page=" in rel:
+        return _pdf_caption(root, rel, bbox), []
     if rel.startswith("soda-mmqc-embo/"):
         return (path.parent / "caption.txt").read_text(), []
     if rel.startswith("jats-with-images/"):
@@ -91,6 +124,8 @@ def paper_of(rel: str) -> str:
         return "exsclaim:" + Path(rel).stem.rsplit("_fig", 1)[0]
     if parts[0] == "medicat-sample":
         return "medicat:" + Path(rel).name.split("_", 1)[0]
+    if parts[0] in ("pdfs", "publaynet-examples"):
+        return f"{parts[0]}:" + Path(rel.split("#")[0]).stem.split("_0", 1)[0]
     if parts[0] == "unlabeled-compound-figures":
         return f"compound:{parts[1]}"
     return f"{parts[0]}:{Path(rel).stem}"
@@ -99,8 +134,9 @@ def paper_of(rel: str) -> str:
 def load_items(root: Path, labels: Path = LABELS) -> list[LabelledItem]:
     items = []
     for row in read_labels(labels):
-        rgb = np.asarray(Image.open(root / row["path"]).convert("RGB"))
-        caption, mentions = texts_of(root, row["path"])
+        path = root / row["path"]
+        rgb = _pdf_page(path) if "#page=" in row["path"] else np.asarray(Image.open(path).convert("RGB"))
+        caption, mentions = texts_of(root, row["path"], row["bbox_xyxy"])
         own = caption
         if row["bbox_xyxy"]:
             x1, y1, x2, y2 = (int(v) for v in row["bbox_xyxy"].split())

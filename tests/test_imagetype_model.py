@@ -60,3 +60,20 @@ def test_a_model_file_for_other_features_is_refused(tmp_path):
     model.save(tmp_path / "old.json")
     with pytest.raises(ValueError, match="other features"):
         load_model(tmp_path / "old.json")
+
+
+def test_label_rows_of_pdf_pages_and_page_images_load_with_their_papers(shared_data):
+    from bench.quality_data import MORE, load_items, paper_of, read_labels
+
+    rows = read_labels(MORE)
+    items = load_items(shared_data, MORE)
+    assert len(items) == len(rows)
+    for row, it in zip(rows, items, strict=True):
+        x1, y1, x2, y2 = (int(v) for v in row["bbox_xyxy"].split())
+        assert it.rgb.shape[:2] == (y2 - y1, x2 - x1)  # the box lies inside the rendered page
+        assert it.rgb.std() > 5  # a real crop, not a blank render
+    pdf_items = [it for it in items if "#page=" in it.path and "paper-qa-litqa" in it.path]
+    assert pdf_items and all(it.caption.startswith(("Fig", "FIG")) for it in pdf_items)
+    assert paper_of("publaynet-examples/pages/PMC4527132_00004.jpg") == "publaynet-examples:PMC4527132"
+    assert paper_of("pdfs/paper-qa-litqa/10.1093_g3journal_jkad293.pdf#page=5") == \
+        "pdfs:10.1093_g3journal_jkad293"

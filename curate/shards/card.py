@@ -145,7 +145,7 @@ def write_dataset_card(layout: RunLayout, config: RunConfig) -> None:
               "- Regions come from markers the authors drew; images without markers have no patch samples.",
               "- Licences are as declared by each source; check NC/ND licences before redistribution.",
               "- Image type comes from a small logistic-regression model over pixel cues and caption words (fit on "
-              "465 hand-labelled panels from 30 papers); modality and body region from pixel rules and caption words "
+              "503 hand-labelled panels from 41 papers); modality and body region from pixel rules and caption words "
               "(plus our trainer's zero-shot vote when `quality.zeroshot_checkpoint` is set); see BENCHMARKS.md "
               "for their measured accuracy. Body region is `unknown` when the texts name none.",
               "- Near-duplicate detection uses 64-bit perceptual hashes: heavy crops, flips and re-drawn copies are "
