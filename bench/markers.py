@@ -209,8 +209,9 @@ SYNTH_KINDS = ("arrow", "arrowhead", "asterisk", "box", "circle")
 SYNTH_COLOURS = ("white", "black", "red", "yellow", "green", "cyan", "magenta")
 
 
-def synthetic_panels(n: int, seed: int, textures: list[np.ndarray]):
-    """``n`` panels with 1-3 markers each on grey or real-pixel backgrounds, JPEG 45-95."""
+def synthetic_panels(n: int, seed: int, textures: list[np.ndarray], asterisk_style: str | None = None):
+    """``n`` panels with 1-3 markers each on grey or real-pixel backgrounds, JPEG 45-95;
+    asterisks typeset in bold fonts or drawn as 2-3 px lines (``asterisk_style`` forces one)."""
     rng = np.random.default_rng(seed)
     for i in range(n):
         h, w = int(rng.integers(180, 360)), int(rng.integers(180, 360))
@@ -223,7 +224,8 @@ def synthetic_panels(n: int, seed: int, textures: list[np.ndarray]):
             size = int(rng.integers(16, 40))
             cx = int(w * (j + 0.5) / 3)
             cy = int(rng.integers(size + 10, h - size - 10))
-            truth.append(draw_one(img, kind, colour, (cx, cy), size, float(rng.uniform(0, 360)), rng))
+            truth.append(draw_one(img, kind, colour, (cx, cy), size, float(rng.uniform(0, 360)), rng,
+                                  asterisk_style))
         yield jpeg(img, int(rng.integers(45, 96))), truth
 
 
@@ -239,10 +241,20 @@ def _textures(data_root: Path) -> list[np.ndarray]:
 
 
 def _bench_synthetic(results: dict[str, float], data_root: Path, n: int = 60) -> None:
+    """``markers.f1.sample.<kind>``; ``.asterisk_lines1px``: the same panels with every asterisk
+    drawn as 1 px crossed lines (the set's former form)."""
+    textures = _textures(data_root)
+    results.update(_synthetic_f1(n, textures))
+    results["markers.f1.sample.asterisk_lines1px"] = _synthetic_f1(n, textures, "lines1px")[
+        "markers.f1.sample.asterisk"]
+
+
+def _synthetic_f1(n: int, textures: list[np.ndarray], asterisk_style: str | None = None) -> dict[str, float]:
+    results: dict[str, float] = {}
     tp = dict.fromkeys(SYNTH_KINDS, 0)
     n_gold = dict.fromkeys(SYNTH_KINDS, 0)
     n_det = dict.fromkeys(SYNTH_KINDS, 0)
-    for img, truth in synthetic_panels(n, 7, _textures(data_root)):
+    for img, truth in synthetic_panels(n, 7, textures, asterisk_style):
         dets = detect_markers(img).markers
         golds = [{"kind": t.kind, "bbox_xyxy": list(t.bbox_xyxy), "tip_xy": t.tip_xy} for t in truth]
         for k in SYNTH_KINDS:
@@ -255,6 +267,7 @@ def _bench_synthetic(results: dict[str, float], data_root: Path, n: int = 60) ->
         p = tp[k] / max(n_det[k], 1)
         r = tp[k] / max(n_gold[k], 1)
         results[f"markers.f1.sample.{k}"] = 2 * p * r / max(p + r, 1e-9)
+    return results
 
 
 def run(results: dict[str, float], data_root: Path) -> None:

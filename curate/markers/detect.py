@@ -13,6 +13,7 @@ half-open xyxy.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import cv2
@@ -35,6 +36,7 @@ from curate.markers.context import (
     text_like,
 )
 from curate.markers.masks import colour_masks, components, retry_components
+from curate.markers.petals import MIN_SIDE, ink_strength, petal_score
 from curate.markers.shapes import arrow_score, ring_shape, star_score, triangle_score
 
 KINDS = ("arrow", "arrowhead", "asterisk", "box", "circle")
@@ -106,7 +108,7 @@ def _solid_candidates(
         clear = isolated(comp.astype(np.uint8), loose, x, y)
         if clear < MIN_CLEAR or (light is not None and light_surround(light, table, comp, x, y)):
             continue
-        det = _classify_solid(comp, x, y, a)
+        det = _classify_solid(comp, x, y, a, lambda comp=comp, x=x, y=y: _typeset_star(rgb, comp, x, y, colour))
         if det is None:
             shapeless.append(i)
             continue
@@ -148,8 +150,23 @@ def _solid_candidates(
     return out, np.asarray(shapeless, np.int64)
 
 
-def _classify_solid(comp: np.ndarray, x0: int, y0: int, area: int):
-    """Best of arrow / arrowhead / asterisk for one component crop; ``None`` if none fits."""
+def _typeset_star(rgb: np.ndarray, comp: np.ndarray, x: int, y: int, colour: str, pad: int = 3) -> float:
+    """``petals.petal_score`` of a component (crop ``comp`` at ``x, y``) in a padded crop."""
+    H, W = rgb.shape[:2]
+    h, w = comp.shape
+    if max(w, h) < MIN_SIDE or not 0.7 <= w / h <= 1.45:
+        return 0.0
+    x0, y0, x1, y1 = max(0, x - pad), max(0, y - pad), min(W, x + w + pad), min(H, y + h + pad)
+    padded = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    padded[y - y0 : y - y0 + h, x - x0 : x - x0 + w] = comp
+    crop = np.ascontiguousarray(rgb[y0:y1, x0:x1])
+    return petal_score(ink_strength(crop, colour, padded), padded)
+
+
+def _classify_solid(comp: np.ndarray, x0: int, y0: int, area: int, petals: Callable[[], float] | None = None):
+    """Best of arrow / arrowhead / asterisk for one component crop; ``None`` if none fits.
+    ``petals``: the typeset-asterisk score of the glyph's ink strength (``petals``), asked
+    only of glyphs that fit no outline shape (it costs more than the outline tests)."""
     ys, xs = np.nonzero(comp)
     contours, _ = cv2.findContours(comp.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
     contour = max(contours, key=cv2.contourArea) + np.array([x0, y0])
@@ -157,6 +174,9 @@ def _classify_solid(comp: np.ndarray, x0: int, y0: int, area: int):
     arr, arr_tip, arr_dir = arrow_score(xs + x0, ys + y0)
     star = star_score(contour, float(area))
     best = max((tri, "arrowhead"), (arr, "arrow"), (star, "asterisk"))
+    if best[0] < MIN_CONFIDENCE and petals is not None:
+        star = petals()
+        best = (star, "asterisk")
     # A clear shaft behind the head makes it an arrow even when the whole glyph is also
     # nearly triangular (short, thick shafts); a bare triangle never has a shaft profile.
     if arr >= ARROW_OVER_HEAD and best[1] == "arrowhead":

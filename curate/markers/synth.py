@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
 import cv2
 import numpy as np
+from PIL import Image, ImageDraw, ImageFont
 
 RGB = {
     "white": (255, 255, 255), "black": (0, 0, 0), "red": (230, 25, 25), "yellow": (250, 230, 20),
@@ -68,6 +71,80 @@ def draw_asterisk(img, centre, radius, colour, thickness=2) -> None:
         cv2.line(img, p1, p2, RGB[colour], thickness, cv2.LINE_AA)
 
 
+# Bold faces whose '*' authors typeset onto figures: 5 or 6 teardrop petals, strokes 2-4 px at
+# marker sizes. Those present on this machine are used (CI installs DejaVu and Liberation).
+ASTERISK_FONTS = (
+    "dejavu/DejaVuSans-Bold.ttf", "dejavu/DejaVuSerif-Bold.ttf", "dejavu/DejaVuSansCondensed-Bold.ttf",
+    "liberation/LiberationSans-Bold.ttf", "liberation/LiberationSerif-Bold.ttf",
+    "liberation/LiberationMono-Bold.ttf",
+)
+FONT_ROOTS = ("/usr/share/fonts/truetype", "/usr/share/fonts", "/usr/local/share/fonts")
+ASTERISK_STYLES = ("typeset", "lines", "lines1px")
+
+
+@cache
+def asterisk_fonts() -> tuple[str, ...]:
+    """Paths of the ``ASTERISK_FONTS`` installed here ("" stands for Pillow's built-in font)."""
+    found = []
+    for name in ASTERISK_FONTS:
+        for root in FONT_ROOTS:
+            if (Path(root) / name).is_file():
+                found.append(str(Path(root) / name))
+                break
+    return tuple(found) or ("",)
+
+
+def _font(path: str, px: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    return ImageFont.truetype(path, px) if path else ImageFont.load_default(size=px)
+
+
+@cache
+def asterisk_glyph(font_path: str, size: int, text: str = "*") -> np.ndarray:
+    """Coverage (float 0..1) of ``text`` in ``font_path``, scaled so its ink's longer side is ``size`` px."""
+    px = 2 * size
+    for _ in range(3):
+        canvas = Image.new("L", (4 * px, 4 * px), 0)
+        ImageDraw.Draw(canvas).text((2 * px, 2 * px), text, fill=255, font=_font(font_path, px), anchor="mm")
+        a = np.asarray(canvas)
+        ys, xs = np.nonzero(a > 0)
+        side = max(xs.max() - xs.min(), ys.max() - ys.min()) + 1
+        if abs(side - size) <= 1:
+            break
+        px = max(4, int(round(px * size / side)))
+    return a[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1].astype(np.float32) / 255.0
+
+
+def draw_glyph(img, centre, coverage: np.ndarray, colour) -> None:
+    """Composite a glyph coverage map in ``colour`` centred on ``centre`` (clipped to ``img``)."""
+    gh, gw = coverage.shape
+    x0, y0 = centre[0] - gw // 2, centre[1] - gh // 2
+    ih, iw = img.shape[:2]
+    cx0, cy0 = max(0, -x0), max(0, -y0)
+    cx1, cy1 = min(gw, iw - x0), min(gh, ih - y0)
+    if cx1 <= cx0 or cy1 <= cy0:
+        return
+    a = coverage[cy0:cy1, cx0:cx1, None]
+    region = img[y0 + cy0 : y0 + cy1, x0 + cx0 : x0 + cx1].astype(np.float32)
+    ink = np.array(RGB[colour], np.float32)
+    img[y0 + cy0 : y0 + cy1, x0 + cx0 : x0 + cx1] = np.round(region * (1 - a) + ink * a).astype(np.uint8)
+
+
+def draw_asterisk_as_authors_do(img, centre, size, colour, style: str | None = None) -> None:
+    """An asterisk of about ``size`` px ink: a bold font's '*' (3 in 4), else three crossed
+    lines of 2-3 px; ``style`` forces "typeset", "lines" or "lines1px" (the 1 px form that
+    JPEG chroma subsampling erases in yellow or white). The variant comes from its own
+    generator seeded by the marker's place, so other kinds' random draws are untouched."""
+    vr = np.random.default_rng([centre[0], centre[1], size, list(RGB).index(colour)])
+    style = style or ("typeset" if vr.random() < 0.75 else "lines")
+    if style == "typeset":
+        fonts = asterisk_fonts()
+        draw_glyph(img, centre, asterisk_glyph(fonts[int(vr.integers(len(fonts)))], size), colour)
+    elif style == "lines":
+        draw_asterisk(img, centre, size // 2, colour, thickness=max(2, size // 10 + int(vr.integers(0, 2))))
+    else:
+        draw_asterisk(img, centre, size // 2, colour, thickness=max(1, size // 12))
+
+
 def draw_box(img, xyxy, colour, thickness=2, dashed=False) -> None:
     x1, y1, x2, y2 = xyxy
     if not dashed:
@@ -108,8 +185,10 @@ def jpeg(img: np.ndarray, quality: int) -> np.ndarray:
 
 
 def draw_one(img: np.ndarray, kind: str, colour: str, centre: tuple[int, int], size: int,
-             angle: float, rng: np.random.Generator) -> DrawnMarker:
-    """Draw one marker of ``kind`` of about ``size`` px around ``centre``; return its truth."""
+             angle: float, rng: np.random.Generator, asterisk_style: str | None = None) -> DrawnMarker:
+    """Draw one marker of ``kind`` of about ``size`` px around ``centre``; return its truth.
+
+    ``asterisk_style``: see ``draw_asterisk_as_authors_do`` (``None``: a seeded mix)."""
     before = img.copy()
     cx, cy = centre
     tip = None
@@ -122,7 +201,7 @@ def draw_one(img: np.ndarray, kind: str, colour: str, centre: tuple[int, int], s
         tip = draw_arrowhead(img, (int(cx + math.cos(a) * size / 2), int(cy + math.sin(a) * size / 2)),
                              angle, size, colour)
     elif kind == "asterisk":
-        draw_asterisk(img, centre, size // 2, colour, thickness=max(1, size // 12))
+        draw_asterisk_as_authors_do(img, centre, size, colour, asterisk_style)
     elif kind == "box":
         hw, hh = size, int(size * rng.uniform(0.6, 1.2))
         draw_box(img, (cx - hw, cy - hh, cx + hw, cy + hh), colour, int(rng.integers(1, 4)),
