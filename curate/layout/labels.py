@@ -71,34 +71,29 @@ def read_texts(crops_bgr: list[np.ndarray]) -> list[tuple[str, float]]:
     ]
 
 
-# Confidence at which the single-glyph reader's answer is taken without the recogniser; below
-# it (or for a crop it cannot read: parenthesised, with sub-numerals, no glyph) the recogniser
-# reads. Off (above 1) by default: at 0.9 it saves 18 % of the recognitions on the panel
-# benchmarks but loses a label on panel-gt (0.904 -> 0.898), at 0.8 32 % and soda 0.909 -> 0.818
-# (BENCHMARKS.md, issue 10 round 3). A reader good enough to turn on needs more than a linear model.
-GLYPH_SURE = 1.01
+# Confidence at which the single-glyph reader's "no label here" is taken without the
+# recogniser (a crop it reads as no glyph, a digit, or a letter no expected label starts with).
+# Crops that may hold a label always go to the recogniser: its score ranks the candidates, and
+# the reader's own confidences rank differently (taking its letters cost labels on panel-gt).
+# The threshold and what it saves: BENCHMARKS.md (issue 10, round 4) and ``bench.glyphs``.
+GLYPH_SURE = 0.9
 
 
 def quick_readings(
     mask: np.ndarray, boxes: list[Box], expected: list[str] | None
 ) -> list[tuple[str, float] | None]:
-    """Per box the single-glyph reader's (text, score) when it is sure, else None.
-
-    Letters whose cases differ only in size (``C``/``c``) are read as upper case, which only
-    ``expected`` labels can correct (``normalise`` matches them in any case): without them
-    those go to the recogniser.
-    """
+    """Per box ``("", 0.0)`` (no label) when the single-glyph reader is sure of that, else None."""
     if GLYPH_SURE > 1 or not boxes:
         return [None] * len(boxes)
     readings = glyphreader.read([mask[y1:y2, x1:x2] for x1, y1, x2, y2 in boxes])
-    return [
-        (text, score)
-        if score >= GLYPH_SURE
-        and text != glyphreader.REJECT
-        and (expected or text not in glyphreader.SAME_SHAPE)
-        else None
-        for text, score in readings
-    ]
+    return [("", 0.0) if score >= GLYPH_SURE and not _may_label(text, expected) else None for text, score in readings]
+
+
+def _may_label(cls: str, expected: list[str] | None) -> bool:
+    """Whether the reader's class could be read as a panel label."""
+    if cls == glyphreader.REJECT or cls in glyphreader.DIGITS:
+        return False
+    return not expected or bool(normalise(cls, expected))
 
 
 def read_text(crop_bgr: np.ndarray) -> tuple[str, float]:
