@@ -268,12 +268,12 @@ def read_glyphs(
 
     ``parenthesised`` candidates count only when the reading shows a parenthesis: ``(a)``.
     ``cache`` (one dict per figure and ``mask``) keeps raw readings by box, so a box offered
-    again by another candidate search is not read twice. Single glyphs are first offered to
-    the single-glyph reader (``quick_readings``), the rest to the recogniser.
+    again by another candidate search is not read twice. Single glyphs the single-glyph reader
+    is sure hold no label (``quick_readings``) are not sent to the recogniser.
     """
     subs = bool(expected) and any(len(e) > 1 for e in expected)
     cache = {} if cache is None else cache
-    # A quick (single-glyph) reading never shows a parenthesis: those boxes are read again.
+    # The single-glyph reader never sees a parenthesis: boxes it ruled out are read again here.
     todo = [b for b in dict.fromkeys(boxes) if b not in cache or (parenthesised and not cache[b][2])]
     if not subs and not parenthesised:
         for box, quick in zip(todo, quick_readings(mask, todo, expected), strict=True):
