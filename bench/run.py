@@ -16,7 +16,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data"
 MODULES = ["bench.pipeline", "bench.panels", "bench.markers", "bench.captions", "bench.regions", "bench.train",
-           "bench.quality", "bench.scaling", "bench.memory"]
+           "bench.quality", "bench.scaling", "bench.memory", "bench.glyphs"]
 
 
 def main(argv: list[str]) -> int:

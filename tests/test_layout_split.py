@@ -207,6 +207,7 @@ def test_glyph_readings_are_cached(monkeypatch):
         return [("B", 0.9)] * len(crops)
 
     monkeypatch.setattr(labels, "read_texts", fake)
+    monkeypatch.setattr(labels, "GLYPH_SURE", 2.0)  # the single-glyph reader would skip these blank crops
     mask = np.zeros((100, 100), bool)
     cache: dict = {}
     boxes = [(10, 10, 20, 22), (50, 10, 60, 22)]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from curate.layout import glyphreader
 from curate.layout.gutters import Box
 
 MAX_OCR = 36
@@ -68,6 +69,31 @@ def read_texts(crops_bgr: list[np.ndarray]) -> list[tuple[str, float]]:
     return [
         (str(t or ""), float(sc or 0.0) if t else 0.0) for t, sc in zip(out.txts, out.scores, strict=True)
     ]
+
+
+# Confidence at which the single-glyph reader's "no label here" is taken without the
+# recogniser (a crop it reads as no glyph, a digit, or a letter no expected label starts with).
+# Crops that may hold a label always go to the recogniser: its score ranks the candidates, and
+# the reader's own confidences rank differently (taking its letters cost labels on panel-gt).
+# The threshold and what it saves: BENCHMARKS.md (issue 10, round 4) and ``bench.glyphs``.
+GLYPH_SURE = 0.9
+
+
+def quick_readings(
+    mask: np.ndarray, boxes: list[Box], expected: list[str] | None
+) -> list[tuple[str, float] | None]:
+    """Per box ``("", 0.0)`` (no label) when the single-glyph reader is sure of that, else None."""
+    if GLYPH_SURE > 1 or not boxes:
+        return [None] * len(boxes)
+    readings = glyphreader.read([mask[y1:y2, x1:x2] for x1, y1, x2, y2 in boxes])
+    return [("", 0.0) if score >= GLYPH_SURE and not _may_label(text, expected) else None for text, score in readings]
+
+
+def _may_label(cls: str, expected: list[str] | None) -> bool:
+    """Whether the reader's class could be read as a panel label."""
+    if cls == glyphreader.REJECT or cls in glyphreader.DIGITS:
+        return False
+    return not expected or bool(normalise(cls, expected))
 
 
 def read_text(crop_bgr: np.ndarray) -> tuple[str, float]:
@@ -242,16 +268,23 @@ def read_glyphs(
 
     ``parenthesised`` candidates count only when the reading shows a parenthesis: ``(a)``.
     ``cache`` (one dict per figure and ``mask``) keeps raw readings by box, so a box offered
-    again by another candidate search is not read twice.
+    again by another candidate search is not read twice. Single glyphs the single-glyph reader
+    is sure hold no label (``quick_readings``) are not sent to the recogniser.
     """
     subs = bool(expected) and any(len(e) > 1 for e in expected)
     cache = {} if cache is None else cache
-    todo = [b for b in dict.fromkeys(boxes) if b not in cache]
+    # The single-glyph reader never sees a parenthesis: boxes it ruled out are read again here.
+    todo = [b for b in dict.fromkeys(boxes) if b not in cache or (parenthesised and not cache[b][2])]
+    if not subs and not parenthesised:
+        for box, quick in zip(todo, quick_readings(mask, todo, expected), strict=True):
+            if quick is not None:
+                cache[box] = (*quick, False)
+        todo = [b for b in todo if b not in cache]
     crops = [_glyph_crop(mask, box, extend_right=1.2 if subs else 0.0) for box in todo]
-    cache.update(zip(todo, read_texts(crops), strict=True))
+    cache.update((b, (*r, True)) for b, r in zip(todo, read_texts(crops), strict=True))
     out = []
     for box in boxes:
-        text, score = cache[box]
+        text, score, _ = cache[box]
         if parenthesised and not re.fullmatch(r"\(?[A-Za-z]{1,4}\)", text.strip()):
             continue
         label = normalise(text, expected)
@@ -340,7 +373,7 @@ def corner_label(
     crop = rgb[y1:wy2, x1:wx2]
     if crop.size == 0:
         return None
-    boxes, crops = [], []
+    boxes, readings = [], []
     for mask in (crop.min(axis=2) > 200, crop.max(axis=2) < 60):
         if mask.mean() > 0.5:
             continue  # that colour is the background here, not the ink of a letter
@@ -348,11 +381,15 @@ def corner_label(
         if want_bar:
             comps = np.concatenate([comps, _bars(mask, bar_height)])
         comps = comps[(comps[:, 3] - comps[:, 1]) <= 0.6 * mask.shape[0]]
-        for box in comps[np.argsort(comps[:, 0] + comps[:, 1])][:3]:
-            boxes.append(tuple(int(v) for v in box))
-            crops.append(_glyph_crop(mask, boxes[-1]))
+        found = [tuple(int(v) for v in box) for box in comps[np.argsort(comps[:, 0] + comps[:, 1])][:3]]
+        quick = quick_readings(mask, found, expected)
+        slow = iter(
+            read_texts([_glyph_crop(mask, b) for b, q in zip(found, quick, strict=True) if q is None])
+        )
+        boxes += found
+        readings += [q if q is not None else next(slow) for q in quick]
     best: Glyph | None = None
-    for (gx1, gy1, gx2, gy2), (text, score) in zip(boxes, read_texts(crops), strict=True):
+    for (gx1, gy1, gx2, gy2), (text, score) in zip(boxes, readings, strict=True):
         label = normalise(text, expected)
         if label and label not in taken and (best is None or score > best.score):
             best = Glyph((x1 + gx1, y1 + gy1, x1 + gx2, y1 + gy2), label, score)

@@ -1,0 +1,156 @@
+"""The single-glyph label reader: reads rendered letters, rejects blobs, never keeps a possible
+label from the recogniser, matches its torch twin, and its weights are reproducible and ship."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from curate.layout import glyphreader, glyphshapes, glyphtrain, labels
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def fonts() -> list[Path]:
+    found = glyphtrain.fonts()
+    if not found:
+        if os.environ.get("CI"):
+            pytest.fail("DejaVu / Liberation fonts are required under CI (.ci/run installs them)")
+        pytest.skip("DejaVu / Liberation fonts not installed")
+    return found
+
+
+def _class_of(ch: str) -> str:
+    return next(cls for cls, drawn in glyphtrain.DRAWN.items() if ch in drawn)
+
+
+COLOURS = [((0, 0, 0), (255, 255, 255)), ((255, 255, 255), (20, 20, 30)), ((200, 20, 20), (250, 250, 245))]
+
+
+def _draw(ch: str, font, ink: tuple, bg: tuple) -> np.ndarray:
+    """Ink strength of ``ch``'s largest component, as ``ink_strength`` and the candidate box give it."""
+    from PIL import Image, ImageDraw
+
+    img = Image.new("RGB", (font.size * 3, font.size * 3), bg)
+    ImageDraw.Draw(img).text((font.size, font.size // 2), ch, font=font, fill=ink)
+    diff = np.abs(np.asarray(img).astype(np.int16) - np.array(bg)).max(axis=2).astype(np.uint8)
+    _, _, stats, _ = cv2.connectedComponentsWithStats((diff > 40).astype(np.uint8), connectivity=8)
+    x, y, w, h = stats[1 + int(np.argmax(stats[1:, 4])), :4]
+    return cv2.add(diff, diff)[y : y + h, x : x + w]
+
+
+def _font(fonts: list[Path], name: str, size: int):
+    from PIL import ImageFont
+
+    return ImageFont.truetype(str(next(p for p in fonts if p.name == name)), size)
+
+
+@pytest.mark.parametrize(
+    "font_name", ["DejaVuSans-Bold.ttf", "LiberationSans-Regular.ttf", "LiberationSerif-Bold.ttf"]
+)
+def test_rendered_letters_are_read(fonts, font_name):
+    right = total = 0
+    for size, (ink, bg) in zip((15, 24, 40), COLOURS, strict=True):
+        font = _font(fonts, font_name, size)
+        for ch in "ABCDEFGHKMNRTabdefghkmnr":
+            text, _ = glyphreader.read([_draw(ch, font, ink, bg)])[0]
+            right += text == _class_of(ch)
+            total += 1
+    assert right / total >= 0.95
+
+
+def _strip(inks: list[np.ndarray]) -> tuple[np.ndarray, list[tuple[int, int, int, int]]]:
+    """The crops side by side in one mask, with their boxes."""
+    height = max(i.shape[0] for i in inks)
+    boxes, x = [], 0
+    for ink in inks:
+        boxes.append((x, 0, x + ink.shape[1], ink.shape[0]))
+        x += ink.shape[1] + 10
+    strip = np.zeros((height, x), np.uint8)
+    for ink, (x1, y1, x2, y2) in zip(inks, boxes, strict=True):
+        strip[y1:y2, x1:x2] = ink
+    return strip, boxes
+
+
+def test_expected_labels_always_go_to_the_recogniser(fonts):
+    """A crop that may be a label is never answered by the reader (its score would rank it)."""
+    for k, name in enumerate(["DejaVuSans.ttf", "LiberationSans-Bold.ttf", "DejaVuSerif.ttf"]):
+        font = _font(fonts, name, 30)
+        letters = "ABCDEFGHabcdefgh"
+        strip, boxes = _strip([_draw(ch, font, *COLOURS[k]) for ch in letters])
+        assert labels.quick_readings(strip, boxes, list(letters)) == [None] * len(letters)
+        assert labels.quick_readings(strip, boxes, None) == [None] * len(letters)
+
+
+def test_letters_outside_the_caption_labels_skip_the_recogniser(fonts):
+    font = _font(fonts, "LiberationSans-Bold.ttf", 30)
+    letters = "KMNRTY"
+    strip, boxes = _strip([_draw(ch, font, *COLOURS[0]) for ch in letters])
+    quick = labels.quick_readings(strip, boxes, ["a", "b", "c"])
+    assert sum(q == ("", 0.0) for q in quick) >= 5
+
+
+def test_blobs_are_rejected():
+    """Discs, plot markers, curves and noise read as no glyph: no recogniser call for them."""
+    rng = np.random.default_rng(5)
+    inks = []
+    for r in (8, 14, 20):
+        disc = np.zeros((2 * r + 1, 2 * r + 1), np.uint8)
+        cv2.circle(disc, (r, r), r, 255, -1)
+        inks.append(disc)
+    inks += glyphshapes.shapes(rng, 30)
+    read = glyphreader.read(inks)
+    rejected = [t == glyphreader.REJECT for t, _ in read]
+    assert sum(rejected) >= 0.85 * len(inks)
+    strip, boxes = _strip(inks)
+    quick = labels.quick_readings(strip, boxes, None)
+    assert sum(q == ("", 0.0) for q in quick) >= 0.75 * len(inks)
+
+
+def test_numpy_forward_is_the_torch_module():
+    """The pipeline's numpy inference computes what glyphtrain's torch network computes."""
+    torch = pytest.importorskip("torch")
+    _, net, named = glyphtrain._module()
+    params = glyphreader._params()
+    with torch.no_grad():
+        for name, m in named.items():
+            m.weight.copy_(torch.from_numpy(params[f"{name}.weight"]))
+            m.bias.copy_(torch.from_numpy(params[f"{name}.bias"]))
+        squares = np.random.default_rng(0).integers(0, 256, (7, glyphreader.SIDE, glyphreader.SIDE), np.uint8)
+        want = net(torch.from_numpy(squares).float().div(255).unsqueeze(1)).numpy()
+    np.testing.assert_allclose(glyphreader.forward(params, squares), want, rtol=1e-4, atol=1e-4)
+
+
+def test_weights_are_small():
+    assert glyphreader.WEIGHTS.stat().st_size < 1_000_000
+
+
+@pytest.mark.slow
+def test_weights_file_is_what_the_script_produces(fonts):
+    """Retraining from the fonts reproduces the committed network (byte for byte on one machine;
+    elsewhere its readings of a fresh rendered set, within glyphtrain's tolerance)."""
+    pytest.importorskip("torch")
+    assert glyphtrain.main(["--check"]) == 0
+
+
+@pytest.mark.slow
+def test_wheel_ships_the_weights(tmp_path):
+    """Built from a copy of the sources (an in-tree build would leave build/ in the checkout)."""
+    src = tmp_path / "src"
+    for name in ("curate", "stages"):
+        shutil.copytree(REPO / name, src / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(REPO / name, src / name)
+    cmd = [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(tmp_path), str(src)]
+    subprocess.run(cmd, check=True, cwd=tmp_path)
+    (wheel,) = tmp_path.glob("panel2patch-*.whl")
+    assert "curate/layout/glyph_reader.npz" in zipfile.ZipFile(wheel).namelist()
