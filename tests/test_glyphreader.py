@@ -143,8 +143,9 @@ def test_weights_file_is_what_the_script_produces(fonts):
 
 
 @pytest.mark.slow
-def test_wheel_ships_the_weights(tmp_path):
-    """Built from a copy of the sources (an in-tree build would leave build/ in the checkout)."""
+def test_wheel_ships_every_data_file_the_code_reads(tmp_path):
+    """Built from a copy of the sources (an in-tree build would leave build/ in the checkout):
+    the glyph weights, vocabularies and the image-type model are read at run time."""
     src = tmp_path / "src"
     for name in ("curate", "stages"):
         shutil.copytree(REPO / name, src / name, ignore=shutil.ignore_patterns("__pycache__"))
@@ -153,4 +154,8 @@ def test_wheel_ships_the_weights(tmp_path):
     cmd = [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(tmp_path), str(src)]
     subprocess.run(cmd, check=True, cwd=tmp_path)
     (wheel,) = tmp_path.glob("panel2patch-*.whl")
-    assert "curate/layout/glyph_reader.npz" in zipfile.ZipFile(wheel).namelist()
+    shipped = set(zipfile.ZipFile(wheel).namelist())
+    data = sorted(str(p.relative_to(src)) for p in (src / "curate").rglob("*")
+                  if p.is_file() and p.suffix in {".npz", ".json", ".yaml"})
+    assert "curate/layout/glyph_reader.npz" in data and "curate/quality/imagetype_model.json" in data
+    assert [d for d in data if d not in shipped] == []
