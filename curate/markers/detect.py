@@ -22,6 +22,7 @@ import numpy as np
 from curate.markers.calibrate import Expected, finalise
 from curate.markers.colours import name_of_pixels
 from curate.markers.context import (
+    SHARP_APEX_DEG,
     behind,
     beside,
     connector,
@@ -226,11 +227,12 @@ def _ring_candidates(
             j = hier[j][0]
         kind, score = ring_shape(c, hole)
         tip = direction = None
+        apex, name = 0.0, colour
         if kind is None and close_px == 3:
             outlined = _outlined_head(c, hole, hole_c, rgb)
             if outlined is not None:
-                return_colour, score, tip, direction = outlined
-                kind = "arrowhead"
+                fill_colour, score, tip, direction, apex = outlined
+                kind, name = "arrowhead", fill_colour or colour
         if kind is None or score < MIN_CONFIDENCE:
             continue
         if kind != "arrowhead" and not outlines_content(rgb, c, hole_c):
@@ -244,12 +246,9 @@ def _ring_candidates(
         # of pseudo-coloured (LUT) images fade into pixels of the same hue.
         if isolated(_outline_pixels(mask, c, hole_c, x, y, w, h), loose, x, y) < MIN_CLEAR:
             continue
-        if not context_ok(kind, colour, rgb, (x, y, x + w, y + h)):
+        if not context_ok(kind, name, rgb, (x, y, x + w, y + h), apex):
             continue
-        name = colour
-        if kind == "arrowhead":
-            name = return_colour
-        elif colour == "other":
+        if kind != "arrowhead" and colour == "other":
             ring = mask[y : y + h, x : x + w] > 0
             name = name_of_pixels(rgb[y : y + h, x : x + w][ring])
         out.append(DetectedMarker(kind, name, (x, y, x + w, y + h), tip, direction, round(score, 3)))
@@ -258,17 +257,21 @@ def _ring_candidates(
 
 def _outlined_head(outer: np.ndarray, outer_area_hole: float, hole: np.ndarray, rgb: np.ndarray):
     """An outlined arrowhead: a triangular outline (usually dark) around a flat fill of another
-    colour. Returns (fill colour name, score, tip, direction) or ``None``."""
+    colour, or a hollow sharp one (the image shows through). Returns (fill colour name, or
+    ``None`` for a hollow head, score, tip, direction, apex angle) or ``None``."""
     area = cv2.contourArea(outer)
     if hole is None or area < 60 or outer_area_hole < 0.2 * area:
         return None
-    peri = cv2.arcLength(outer, True)
-    if len(cv2.approxPolyDP(outer, 0.06 * peri, True)) != 3:
+    inner_score, inner_tip, inner_dir, inner_apex = triangle_score(hole, cv2.contourArea(hole))
+    if inner_score < MIN_CONFIDENCE:
         return None
-    score, tip, direction, _apex = triangle_score(outer, area)
-    inner_score = triangle_score(hole, cv2.contourArea(hole))[0]
-    if score < MIN_CONFIDENCE or inner_score < MIN_CONFIDENCE:
-        return None
+    score, tip, direction, apex = triangle_score(outer, area)
+    if score < MIN_CONFIDENCE or not _three_corners(outer):
+        # Shading or a line touching the outline spoils the outer contour: a sharp triangular
+        # hole that fills most of it is still the head.
+        if inner_apex > SHARP_APEX_DEG or outer_area_hole < 0.8 * area or not _three_corners(hole):
+            return None
+        score, tip, direction, apex = inner_score, inner_tip, inner_dir, inner_apex
     x, y, w, h = cv2.boundingRect(hole)
     # One pixel of margin so that erosion also peels the fill off the crop's edges.
     x, y = max(0, x - 1), max(0, y - 1)
@@ -277,10 +280,19 @@ def _outlined_head(outer: np.ndarray, outer_area_hole: float, hole: np.ndarray, 
     cv2.drawContours(fill, [hole - np.array([x, y])], -1, 1, -1)
     fill = cv2.erode(fill, np.ones((3, 3), np.uint8))
     pixels = crop[fill > 0]
-    # A drawn head is filled flat; a triangle of image content is not.
-    if len(pixels) < 10 or float(pixels.std(axis=0).max()) > 25:
+    if len(pixels) < 10:
         return None
-    return name_of_pixels(pixels), score, tip, direction
+    if float(pixels.std(axis=0).max()) <= 25:
+        return name_of_pixels(pixels), score, tip, direction, apex
+    # A triangle of image content is not filled flat; only a sharp pointer-shaped outline
+    # (apex under SHARP_APEX_DEG, both contours) is taken for a hollow head.
+    if max(apex, inner_apex) > SHARP_APEX_DEG:
+        return None
+    return None, score, tip, direction, apex
+
+
+def _three_corners(contour: np.ndarray) -> bool:
+    return len(cv2.approxPolyDP(contour, 0.06 * cv2.arcLength(contour, True), True)) == 3
 
 
 def _iou_or_contained(a, b) -> float:
