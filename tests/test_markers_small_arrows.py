@@ -11,6 +11,9 @@ from curate.markers.detect import detect_markers
 RED = (220, 30, 40)
 # Head at the left, shaft to the right; the upper barb one row shorter than the lower.
 LEFT_ARROW = ["..##....", ".##.....", "########", ".##.....", "..#.....", "...#...."]
+# Hollow glyphs of the same size with a wide end: a "4" and a "K" (no stroke along the axis).
+FOUR = ["....#..", "...##..", "..#.#..", ".#..#..", "#######", "....#..", "....#.."]
+KAY = ["#...#..", "#..#...", "#.#....", "##.....", "#.#....", "#..#...", "#...#.."]
 
 
 def _panel():
@@ -32,7 +35,7 @@ def _stamp(img, glyph, x, y, colour=RED):
 
 def test_small_left_arrows_beside_bands_are_found():
     img = _panel()
-    truths = [_stamp(img, LEFT_ARROW, 96, y) for y in (28, 53)]
+    truths = [_stamp(img, LEFT_ARROW, 96, 28), _stamp(img, LEFT_ARROW, 96, 53)]
     for y in (28, 53):
         cv2.putText(img, "DDX", (110, y + 7), cv2.FONT_HERSHEY_SIMPLEX, 0.35, RED, 1, cv2.LINE_AA)
     arrows = [m for m in detect_markers(img).markers if m.kind == "arrow"]
@@ -49,3 +52,11 @@ def test_red_labels_alone_give_no_markers():
     for y in (28, 53):
         cv2.putText(img, "DDX4 <", (100, y + 7), cv2.FONT_HERSHEY_SIMPLEX, 0.35, RED, 1, cv2.LINE_AA)
     assert detect_markers(img).markers == []
+
+
+def test_hollow_letters_of_arrow_size_are_not_arrows():
+    img = _panel()
+    for i, glyph in enumerate((FOUR, KAY)):
+        _stamp(img, glyph, 96 + 14 * i, 28)
+        _stamp(img, [row[::-1] for row in glyph], 96 + 14 * i, 53)
+    assert [m for m in detect_markers(img).markers if m.kind in ("arrow", "arrowhead")] == []

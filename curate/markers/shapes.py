@@ -146,10 +146,8 @@ def arrow_score(xs: np.ndarray, ys: np.ndarray) -> tuple[float, tuple[int, int] 
     w, centre = smax - smin + 1.0, (smax + smin) / 2
     if w.max() < 3:
         return 0.0, None, None
-    # Orient so that the head (wider half) is at the end of the profile; on a tie (an open
-    # chevron head as wide in sum as the shaft half) the half holding the widest slice.
-    first, second = w[: nb // 2].sum(), w[nb - nb // 2 :].sum()
-    if first > second or first == second and int(np.argmax(w)) < nb // 2:
+    # Orient so that the head (wider half) is at the end of the profile.
+    if w[: nb // 2].sum() > w[nb - nb // 2 :].sum():
         smin, smax = -smax[::-1], -smin[::-1]
         w, centre, t, s, major = w[::-1], -centre[::-1], -t, -s, -major
     if 0.35 * length < float(np.median(w[: max(2, nb * 2 // 5)])):
