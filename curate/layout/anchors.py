@@ -12,7 +12,14 @@ import cv2
 import numpy as np
 
 from curate.layout.gutters import Box, background_colour, colour_distance
-from curate.layout.labels import Glyph, consistent_labels, corner_label, glyph_candidates, read_glyphs
+from curate.layout.labels import (
+    Glyph,
+    InkComponents,
+    consistent_labels,
+    corner_label,
+    glyph_candidates,
+    read_glyphs,
+)
 from curate.layout.split import Candidate, PanelBox, _pick, candidates, finish
 from curate.layout.xycut import reading_order
 
@@ -172,7 +179,7 @@ def max_overlap(panels: list[PanelBox]) -> float:
 
 
 def _find_letter_i(
-    mask: np.ndarray, reader, read: list[Glyph], glyphs: list[Glyph], expected: list[str] | None
+    mask: InkComponents, reader, read: list[Glyph], glyphs: list[Glyph], expected: list[str] | None
 ) -> list[Glyph]:
     """Look for an expected but unread ``I``/``l``: a bar as tall as the letters already found."""
     found = {g.text for g in glyphs}
@@ -196,6 +203,7 @@ def find_label_glyphs(rgb: np.ndarray, mask: np.ndarray, expected: list[str] | N
     """
     strength = ink_strength(rgb)
     cache: dict = {}
+    components = InkComponents(mask)  # one labelling of the mask for every search below
 
     # One cache for every search: a box's crop, and so its reading, does not depend on which
     # search offered it (``parenthesised`` only filters the readings).
@@ -205,20 +213,20 @@ def find_label_glyphs(rgb: np.ndarray, mask: np.ndarray, expected: list[str] | N
     def complete(found: list[Glyph]) -> bool:
         return bool(expected) and len(found) >= len(expected)
 
-    ranked = glyph_candidates(mask)
+    ranked = glyph_candidates(components)
     read = reader(ranked[:FIRST_READ])
     glyphs = consistent_labels(read, expected)
     if not complete(glyphs):
         read += reader(ranked[FIRST_READ:])
-        read += reader(glyph_candidates(mask, parenthesised=True)[:12], parenthesised=True)
+        read += reader(glyph_candidates(components, parenthesised=True)[:12], parenthesised=True)
         glyphs = consistent_labels(read, expected)
     if expected and len(glyphs) < len(expected):
         # Some letters were not among the largest blobs: look again, ranking by white space.
         seen = {g.box for g in read}
-        extra = [b for b in glyph_candidates(mask, by_room=True) if b not in seen]
+        extra = [b for b in glyph_candidates(components, by_room=True) if b not in seen]
         more = consistent_labels(read + reader(extra), expected)
         glyphs = more if len(more) > len(glyphs) else glyphs
-    return _find_letter_i(mask, reader, read, glyphs, expected)
+    return _find_letter_i(components, reader, read, glyphs, expected)
 
 
 def choose_with_labels(

@@ -132,23 +132,42 @@ def normalise(text: str, expected: list[str] | None = None) -> str:
     return min(matches, key=len)  # stable: the first of equal length (``I`` before ``L``)
 
 
+class InkComponents:
+    """An ink mask with its connected-component stats and ink integral, each computed once and
+    shared by every candidate search over that mask (plain, parenthesised, by room, bars)."""
+
+    def __init__(self, mask: np.ndarray):
+        self.mask = mask
+
+    @functools.cached_property
+    def stats(self) -> np.ndarray:
+        return _component_stats(self.mask)
+
+    @functools.cached_property
+    def integral(self) -> np.ndarray:
+        return cv2.integral(self.mask.astype(np.uint8))
+
+
+def _component_stats(mask: np.ndarray) -> np.ndarray:
+    return cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)[2]
+
+
 def _components(
-    mask: np.ndarray, max_aspect: float, scale: int | None = None, min_aspect: float = 0.3
+    stats: np.ndarray, size: int, max_aspect: float, min_aspect: float = 0.3
 ) -> np.ndarray:
-    """``(x1, y1, x2, y2)`` rows of letter-sized components, ``min_aspect`` to ``max_aspect`` times
-    as wide as tall; sizes relative to ``scale`` px (the figure)."""
-    size = scale or max(mask.shape)
-    _, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    """``(x1, y1, x2, y2)`` rows of letter-sized components (``stats`` of
+    ``connectedComponentsWithStats``), ``min_aspect`` to ``max_aspect`` times as wide as tall;
+    sizes relative to ``size`` px (the figure)."""
     x, y, w, h, a = (stats[1:, k] for k in range(5))
     ok = (h >= max(6, 0.005 * size)) & (h <= 0.05 * size) & (w >= min_aspect * h) & (w <= max_aspect * h)
     ok &= a >= 0.15 * w * h
     return np.stack([x, y, x + w, y + h], axis=1)[ok]
 
 
-def _chained(mask: np.ndarray) -> np.ndarray:
+def _chained(stats: np.ndarray, size: int) -> np.ndarray:
     """Boxes of ``(a)``-like runs: a parenthesis-tall component followed by up to four more on its
     line (tops and bottoms within a quarter of its height, gaps under half of it)."""
-    parts = _components(mask, 1.4, min_aspect=0.1)  # a thin ")" too
+    parts = _components(stats, size, 1.4, min_aspect=0.1)  # a thin ")" too
     if parts.size == 0:
         return parts.reshape(0, 4)
     parts = parts[np.argsort(parts[:, 0])]
@@ -172,16 +191,17 @@ def _chained(mask: np.ndarray) -> np.ndarray:
     return np.array(out, dtype=parts.dtype).reshape(-1, 4)
 
 
-def _bars(mask: np.ndarray, height: float) -> np.ndarray:
-    """Solid upright bars about ``height`` px tall: the shape of a sans-serif ``I``."""
-    _, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+def _bars(stats: np.ndarray, height: float) -> np.ndarray:
+    """Solid upright bars about ``height`` px tall (``stats`` of ``connectedComponentsWithStats``):
+    the shape of a sans-serif ``I``."""
     x, y, w, h, a = (stats[1:, k] for k in range(5))
     ok = (h >= 0.8 * height) & (h <= 1.25 * height) & (w >= 0.08 * h) & (w < 0.35 * h) & (a >= 0.6 * w * h)
     return np.stack([x, y, x + w, y + h], axis=1)[ok]
 
 
 def glyph_candidates(
-    mask: np.ndarray, parenthesised: bool = False, by_room: bool = False, bar_height: float | None = None
+    mask: np.ndarray | InkComponents, parenthesised: bool = False, by_room: bool = False,
+    bar_height: float | None = None,
 ) -> list[Box]:
     """Letter-sized blobs with empty space to their left and above them, largest first.
 
@@ -189,23 +209,30 @@ def glyph_candidates(
     closed, or glyphs chained along a line), 1.1 to 2.8 times as wide as tall (``(f)`` is
     narrow). ``by_room`` ranks by the white space around a blob before its height (small letters in figures with large body text), among blobs at
     least half as tall as the tallest ones. ``bar_height`` looks for ``I``-shaped bars of
-    that height instead (too narrow for the letter filter).
+    that height instead (too narrow for the letter filter). Pass an ``InkComponents`` when
+    searching one mask several times.
     """
+    ink_comps = mask if isinstance(mask, InkComponents) else InkComponents(mask)
+    mask = ink_comps.mask
     fig_h, fig_w = mask.shape
+    size = max(fig_h, fig_w)
     if parenthesised:
         bridge = max(2, round(0.003 * max(fig_h, fig_w)))
         kernel = np.ones((1, bridge + 1), np.uint8)
         closed = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_CLOSE, kernel) > 0
         # Wide letter spacing leaves gaps the closing misses: also chain glyphs on one line.
-        boxes = np.unique(np.concatenate([_components(closed, 2.8), _chained(mask)]), axis=0)
+        boxes = np.unique(
+            np.concatenate([_components(_component_stats(closed), size, 2.8), _chained(ink_comps.stats, size)]),
+            axis=0,
+        )
         boxes = boxes[(boxes[:, 2] - boxes[:, 0]) >= 1.1 * (boxes[:, 3] - boxes[:, 1])]
     elif bar_height:
-        boxes = _bars(mask, bar_height)
+        boxes = _bars(ink_comps.stats, bar_height)
     else:
-        boxes = _components(mask, 1.4)
+        boxes = _components(ink_comps.stats, size, 1.4)
     if boxes.size == 0:
         return []
-    integral = cv2.integral(mask.astype(np.uint8))
+    integral = ink_comps.integral
     x1, y1, x2, y2 = boxes.T
     hh = y2 - y1
 
@@ -377,9 +404,10 @@ def corner_label(
     for mask in (crop.min(axis=2) > 200, crop.max(axis=2) < 60):
         if mask.mean() > 0.5:
             continue  # that colour is the background here, not the ink of a letter
-        comps = _components(mask, 1.4, scale=max(rgb.shape[:2]))
+        stats = _component_stats(mask)
+        comps = _components(stats, max(rgb.shape[:2]), 1.4)
         if want_bar:
-            comps = np.concatenate([comps, _bars(mask, bar_height)])
+            comps = np.concatenate([comps, _bars(stats, bar_height)])
         comps = comps[(comps[:, 3] - comps[:, 1]) <= 0.6 * mask.shape[0]]
         found = [tuple(int(v) for v in box) for box in comps[np.argsort(comps[:, 0] + comps[:, 1])][:3]]
         quick = quick_readings(mask, found, expected)
