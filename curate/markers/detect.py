@@ -36,6 +36,8 @@ from curate.markers.context import (
     pure_ink,
     text_like,
 )
+from curate.markers.frames import MIN_SIDE as FRAME_MIN_SIDE
+from curate.markers.frames import frame_box
 from curate.markers.masks import colour_masks, components, retry_components
 from curate.markers.petals import MIN_SIDE, ink_strength, petal_score
 from curate.markers.shapes import arrow_score, ring_shape, star_score, triangle_score
@@ -214,31 +216,40 @@ def _ring_candidates(
     hier = hier[0]
     out: list[DetectedMarker] = []
     for i, c in enumerate(contours):
-        if hier[i][3] != -1 or hier[i][2] == -1:
+        if hier[i][3] != -1:
             continue
         x, y, w, h = cv2.boundingRect(c)
         # Frames of the whole image and tiny specks are not markers.
         if min(w, h) < 7 or (w > 0.8 * pw and h > 0.8 * ph) or w * h > 0.5 * pw * ph:
+            continue
+        if hier[i][2] == -1 and min(w, h) < FRAME_MIN_SIDE:
             continue
         hole, j, hole_c = 0.0, hier[i][2], None
         while j != -1:
             if cv2.contourArea(contours[j]) > hole:
                 hole, hole_c = cv2.contourArea(contours[j]), contours[j]
             j = hier[j][0]
-        kind, score = ring_shape(c, hole)
+        kind, score = ring_shape(c, hole) if hole_c is not None else (None, 0.0)
         tip = direction = None
         apex, name = 0.0, colour
-        if kind is None and close_px == 3:
+        if kind is None and close_px == 3 and hole_c is not None:
             outlined = _outlined_head(c, hole, hole_c, rgb)
             if outlined is not None:
                 fill_colour, score, tip, direction, apex = outlined
                 kind, name = "arrowhead", fill_colour or colour
+        # A box whose content shares its hue (heat-map cells) joins it in the mask: no hole
+        # is left to test, but its four sides are still one line of one colour.
+        framed = kind is None and close_px == 3 and cv2.contourArea(c) >= 0.9 * w * h
+        if framed:
+            kind, score = "box", frame_box(rgb, mask, (x, y, w, h))
         if kind is None or score < MIN_CONFIDENCE:
             continue
-        if kind != "arrowhead" and not outlines_content(rgb, c, hole_c):
+        if kind != "arrowhead" and not framed and not outlines_content(rgb, c, hole_c):
             continue
         # The bowl of an "O", "D" or "o" in a word: letters of the same height beside it.
-        if kind == "box" and corner_inset_frame(rgb, (x, y, x + w, y + h)):
+        # (A framed box's content shares its hue, unlike an inset's frame over an image; the
+        # first column of a heat map has page beside and below it, as an inset would.)
+        if kind == "box" and not framed and corner_inset_frame(rgb, (x, y, x + w, y + h)):
             continue
         if kind != "arrowhead" and text_like((x, y, w, h), glyphs, exclude_overlap=True) >= 1:
             continue
