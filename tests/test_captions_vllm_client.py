@@ -187,3 +187,18 @@ def test_cache_is_atomic_and_treats_corrupt_files_as_misses(tmp_path):
     assert cache.get(key) == {"x": 1} and not list(path.parent.glob(".tmp-*"))
     path.write_text("{truncated")
     assert cache.get(key) is None and cache.counters() == {"hits": 1, "misses": 2, "writes": 1, "corrupt": 1}
+
+
+def test_prompts_dir_from_config_is_used_and_a_missing_one_is_named(tmp_path):
+    # an installed wheel has no repository prompts/: the run config points at a copy
+    own = tmp_path / "my-prompts"
+    own.mkdir()
+    (own / "annotate.schema.json").write_bytes((PROMPTS_DIR / "annotate.schema.json").read_bytes())
+    (own / "annotate.md").write_text((PROMPTS_DIR / "annotate.md").read_text() + "\nHouse rule: be brief.\n")
+    cfg = VllmConfig(model_id="m", prompts_dir=own)
+    captioner = VlmCaptioner(cfg, tmp_path / "cache")
+    text, sha = render_prompt("annotate", {"level": "figure"}, captioner.prompts_dir)
+    assert "House rule: be brief." in text
+    assert sha == hashlib.sha256((own / "annotate.md").read_bytes()).hexdigest()
+    with pytest.raises(FileNotFoundError, match="captions.vllm.prompts_dir"):
+        VlmCaptioner(VllmConfig(model_id="m", prompts_dir=tmp_path / "nowhere"), tmp_path / "cache2")

@@ -63,8 +63,8 @@ class VlmCaptioner:
     def __init__(self, config: VllmConfig, cache_dir: Path | str, prompts_dir: Path | None = None,
                  transport=None):
         self.config = config
-        self.prompts_dir = prompts_dir
-        self.schema, self.schema_sha256 = load_schema(config.prompt_name, prompts_dir)
+        self.prompts_dir = prompts_dir or config.prompts_dir
+        self.schema, self.schema_sha256 = load_schema(config.prompt_name, self.prompts_dir)
         self.cache = CaptionCache(cache_dir)
         self.client = VllmClient(config, self.schema, transport=transport)
         self.counters = {"cached": 0, "requested": 0, "failed": 0, "repaired": 0}

@@ -23,7 +23,11 @@ MISSING = "(not given)"
 def _path(name: str, suffix: str, prompts_dir: Path | None) -> Path:
     if not _NAME.match(name):
         raise ValueError(f"prompt name {name!r} may hold only letters, digits, '_' and '-'")
-    return (prompts_dir or PROMPTS_DIR) / f"{name}{suffix}"
+    path = (prompts_dir or PROMPTS_DIR) / f"{name}{suffix}"
+    if not path.is_file():
+        raise FileNotFoundError(f"prompt file {path} not found: set captions.vllm.prompts_dir to the folder "
+                                f"holding {name}.md and {name}.schema.json")
+    return path
 
 
 @lru_cache(maxsize=32)

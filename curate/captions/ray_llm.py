@@ -53,6 +53,7 @@ def build_http_caption_processor(config: VllmConfig, *, batch_size: int = 16, co
     """A ``ray.data.llm`` processor: ``processor(dataset)`` returns the dataset with texts/errors."""
     from ray.data.llm import HttpRequestProcessorConfig, build_processor
 
+    prompts_dir = prompts_dir or config.prompts_dir
     schema, _ = load_schema(config.prompt_name, prompts_dir)
     client = VllmClient(config, schema)
     processor_config = HttpRequestProcessorConfig(

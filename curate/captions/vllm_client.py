@@ -18,6 +18,7 @@ import io
 import json
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 from PIL import Image
@@ -37,6 +38,8 @@ class VllmConfig(BaseModel):
     endpoint: str = Field("http://127.0.0.1:8000/v1", description="base URL up to and including /v1")
     model_id: str = Field(description="served model name sent as 'model' and recorded per answer")
     prompt_name: str = "annotate"
+    prompts_dir: Path | None = Field(None, description="folder holding <prompt_name>.md and .schema.json; "
+                                     "default: the repository's prompts/ (set it when running from an installed wheel)")
     max_side: int = Field(768, ge=28, description="longer image side in pixels after resizing")
     jpeg_quality: int = Field(90, ge=30, le=100)
     max_tokens: int = Field(1024, ge=16)
