@@ -78,14 +78,14 @@ def _is_scale_bar(w: int, h: int, area: int, panel_wh: tuple[int, int]) -> bool:
 
 def _solid_candidates(
     mask, loose, colour: str, rgb: np.ndarray, scan: MarkerScan | None, comps, glyph_boxes: np.ndarray,
-    light: np.ndarray | None = None,
+    light: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[list[DetectedMarker], np.ndarray]:
     """Arrows, arrowheads and asterisks among the connected components of one mask, and the
     labels of the components that fit no shape, to retry in another
     mask. Scale bars go to ``scan`` (``None`` on a retry: they were found the first time).
     ``glyph_boxes``: ``N x 4`` boxes of the glyph-sized components of the colour's mask;
-    ``light``: for white and black, the panel's pixels of the opposite extreme (see
-    ``context.light_surround``)."""
+    ``light``: for white and black, the panel's pixels of the opposite extreme and their
+    ``light_table`` (see ``context.light_surround``)."""
     ph, pw = mask.shape
     labels, stats, small = comps
     out: list[DetectedMarker] = []
@@ -94,7 +94,6 @@ def _solid_candidates(
     max_side = max(12, 0.3 * min(pw, ph))
     # A white glyph with light pixels all around is a gap between dark strokes (letters), and
     # a black one with dark pixels all around a gap between bright strokes.
-    table = None if light is None else light_table(light)
     for i in small:
         x, y, w, h, a = (int(v) for v in stats[i])
         if colour in ("white", "black") and _is_scale_bar(w, h, a, (pw, ph)):
@@ -109,7 +108,7 @@ def _solid_candidates(
             continue
         comp = labels[y : y + h, x : x + w] == i
         clear = isolated(comp.astype(np.uint8), loose, x, y)
-        if clear < MIN_CLEAR or (light is not None and light_surround(light, table, comp, x, y)):
+        if clear < MIN_CLEAR or (light is not None and light_surround(*light, comp, x, y)):
             continue
         det = _classify_solid(comp, x, y, a, lambda comp=comp, x=x, y=y: _typeset_star(rgb, comp, x, y, colour))
         if det is None:
@@ -222,7 +221,8 @@ def _ring_candidates(
         # Frames of the whole image and tiny specks are not markers.
         if min(w, h) < 7 or (w > 0.8 * pw and h > 0.8 * ph) or w * h > 0.5 * pw * ph:
             continue
-        if hier[i][2] == -1 and min(w, h) < FRAME_MIN_SIDE:
+        # a contour without a hole can only be a frame, and frames are sought in the fine pass
+        if hier[i][2] == -1 and (close_px != 3 or min(w, h) < FRAME_MIN_SIDE):
             continue
         hole, j, hole_c = 0.0, hier[i][2], None
         while j != -1:
@@ -365,6 +365,7 @@ def detect_markers(rgb_panel: np.ndarray, expected: Expected | None = None) -> M
         comps = components(mask)
         glyphs = comps[1][comps[2], :4]
         light = lights.get(colour)
+        light = None if light is None else (light, light_table(light))  # once per colour: the retry reuses it
         solid, shapeless = _solid_candidates(mask, loose[colour], colour, rgb, scan, comps, glyphs, light)
         found.extend(solid)
         if colour in retry:

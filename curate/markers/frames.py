@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 
-MIN_SIDE = 20
 # Channel distance (0-255) within which a pixel has the frame's colour; heat-map cells of
 # the same hue differ from a saturated outline by 50 or more in some channel.
 SAME_INK = 40
@@ -19,6 +18,9 @@ LINE_COVER = 0.85
 # Anti-aliasing may leave the outermost rows mixed: the frame line starts within this many.
 MAX_OFFSET = 2
 MAX_LINE = 8
+# Lines scanned in from each edge; a frame needs room for that depth four times over.
+DEPTH = MAX_OFFSET + MAX_LINE + 2
+MIN_SIDE = 4 * DEPTH + 1
 # Inside the frame: little of the frame's own colour, and not one flat fill (an outlined bar).
 MAX_INNER_SAME = 0.25
 MIN_INNER_STD = 8.0
@@ -67,10 +69,7 @@ def frame_box(rgb: np.ndarray, mask: np.ndarray, box: tuple[int, int, int, int])
         return 0.0
     colour = np.median(crop[ink & edge], axis=0)
     same = ink & (np.abs(crop - colour).max(axis=2) <= SAME_INK)
-    depth = MAX_OFFSET + MAX_LINE + 2
-    if min(w, h) <= 4 * depth:
-        return 0.0
-    sides = [_frame_depth(c) for c in _line_coverage(same, depth)]
+    sides = [_frame_depth(c) for c in _line_coverage(same, DEPTH)]
     if any(d is None for d in sides):
         return 0.0
     top, bottom, left, right = (d + 1 for d in sides)

@@ -136,12 +136,14 @@ def draw_asterisk_as_authors_do(img, centre, size, colour, style: str | None = N
     generator seeded by the marker's place, so other kinds' random draws are untouched."""
     vr = np.random.default_rng([centre[0], centre[1], size, list(RGB).index(colour)])
     style = style or ("typeset" if vr.random() < 0.75 else "lines")
+    if style not in ASTERISK_STYLES:
+        raise ValueError(f"asterisk style {style!r}: one of {ASTERISK_STYLES}")
     if style == "typeset":
         fonts = asterisk_fonts()
         draw_glyph(img, centre, asterisk_glyph(fonts[int(vr.integers(len(fonts)))], size), colour)
     elif style == "lines":
         draw_asterisk(img, centre, size // 2, colour, thickness=max(2, size // 10 + int(vr.integers(0, 2))))
-    else:
+    else:  # lines1px
         draw_asterisk(img, centre, size // 2, colour, thickness=max(1, size // 12))
 
 
