@@ -23,16 +23,17 @@ MISSING = "(not given)"
 def _path(name: str, suffix: str, prompts_dir: Path | None) -> Path:
     if not _NAME.match(name):
         raise ValueError(f"prompt name {name!r} may hold only letters, digits, '_' and '-'")
-    path = (prompts_dir or PROMPTS_DIR) / f"{name}{suffix}"
-    if not path.is_file():
-        raise FileNotFoundError(f"prompt file {path} not found: set captions.vllm.prompts_dir to the folder "
-                                f"holding {name}.md and {name}.schema.json")
-    return path
+    return (prompts_dir or PROMPTS_DIR) / f"{name}{suffix}"
 
 
 @lru_cache(maxsize=32)
 def _read(path: Path) -> bytes:
-    return path.read_bytes()
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        name = path.name.split(".")[0]
+        raise FileNotFoundError(f"prompt file {path} not found: set captions.vllm.prompts_dir to the folder "
+                                f"holding {name}.md and {name}.schema.json") from None
 
 
 def load_prompt(name: str, prompts_dir: Path | None = None) -> tuple[str, str]:

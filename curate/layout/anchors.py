@@ -11,7 +11,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from curate.layout.gutters import Box, background_colour, colour_distance
+from curate.images import colour_distance
+from curate.layout.gutters import Box, background_colour
 from curate.layout.labels import (
     Glyph,
     InkComponents,

@@ -27,6 +27,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from curate.images import colour_distance
 from curate.layout.glyphreader import (
     BAR,
     CHANNELS,
@@ -131,7 +132,7 @@ def render(
         draw.text((x, size // 2), ch, font=font, fill=ink)
         x += int(draw.textlength(ch, font=font) * (0.72 if tight else 1.0))
     rgb = _degrade(img, bg, rng)
-    diff = np.abs(rgb.astype(np.int16) - np.array(bg, np.int16)).max(axis=2).astype(np.uint8)
+    diff = colour_distance(rgb, np.array(bg))
     if rng.random() < 0.15:  # stroke weight: bolder or thinner than the font draws it
         op = cv2.dilate if rng.random() < 0.5 else cv2.erode
         diff = op(diff, np.ones((2, 2), np.uint8))

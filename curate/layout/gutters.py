@@ -130,7 +130,7 @@ def gutter_colour(rgb: np.ndarray, bg: np.ndarray, tol: int = 40, frame: Box | N
     ``frame``: ``frame_depth(rgb, bg, tol)`` when the caller has it already.
     """
     x1, y1, x2, y2 = frame if frame is not None else frame_depth(rgb, bg, tol)
-    inner = rgb[y1:y2, x1:x2]
+    inner = np.ascontiguousarray(rgb[y1:y2, x1:x2])  # once: OpenCV wants contiguous rows
     if inner.shape[0] < 20 or inner.shape[1] < 20:
         return None
     found = []
@@ -143,7 +143,7 @@ def gutter_colour(rgb: np.ndarray, bg: np.ndarray, tol: int = 40, frame: Box | N
         hi = np.clip(np.floor(med + 16), 0, 255).astype(np.uint8)
         bounds = [np.ascontiguousarray(np.broadcast_to(b[None] if axis == 0 else b[:, None], inner.shape))
                   for b in (lo, hi)]
-        near = cv2.inRange(np.ascontiguousarray(inner), *bounds)
+        near = cv2.inRange(inner, *bounds)
         flat = np.count_nonzero(near, axis=axis) / near.shape[axis] >= 0.98
         for start, stop in runs(flat):
             if start == 0 or stop == flat.size:

@@ -217,7 +217,7 @@ def glyph_candidates(
     fig_h, fig_w = mask.shape
     size = max(fig_h, fig_w)
     if parenthesised:
-        bridge = max(2, round(0.003 * max(fig_h, fig_w)))
+        bridge = max(2, round(0.003 * size))
         kernel = np.ones((1, bridge + 1), np.uint8)
         closed = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_CLOSE, kernel) > 0
         # Wide letter spacing leaves gaps the closing misses: also chain glyphs on one line.
