@@ -31,8 +31,6 @@ import cv2
 import numpy as np
 import pymupdf
 
-from curate.images import colour_distance
-
 Box = tuple[float, float, float, float]
 
 GAP_PT = 7  # graphics/labels closer than this belong together (typical tick-label offset)
@@ -205,14 +203,17 @@ def ink_mask(page: pymupdf.Page, text_boxes: list[Box]) -> np.ndarray:
     Ink is any pixel far from the page's most common colour; text line boxes are cleared,
     page-long rules and full-page scans are removed (they would join unrelated content)."""
     pix = page.get_pixmap(matrix=pymupdf.Matrix(SCALE, SCALE), alpha=False, colorspace=pymupdf.csRGB)
-    rgb = np.frombuffer(pix.samples, np.uint8).reshape(pix.height, pix.width, 3)
+    rgb = np.frombuffer(pix.samples_mv, np.uint8).reshape(pix.height, pix.width, 3)  # a view: pix outlives it
     sub = rgb[::4, ::4].astype(np.int64)
     packed = (sub[..., 0] << 16) | (sub[..., 1] << 8) | sub[..., 2]
     # np.unique, not bincount: a bincount over 24-bit colours allocates 128 MB per page.
     values, counts = np.unique(packed.ravel(), return_counts=True)
     bg_val = int(values[counts.argmax()])  # the smallest of equally common colours, as bincount gave
-    bg = np.array([(bg_val >> 16) & 255, (bg_val >> 8) & 255, bg_val & 255], np.int16)
-    ink = (colour_distance(rgb, bg) > INK_DELTA).astype(np.uint8)
+    bg = ((bg_val >> 16) & 255, (bg_val >> 8) & 255, bg_val & 255)
+    # "every channel within INK_DELTA of the background" in one OpenCV pass: the complement is
+    # exactly "largest channel difference > INK_DELTA", with no per-channel distance images
+    near = cv2.inRange(rgb, tuple(max(0, c - INK_DELTA) for c in bg), tuple(min(255, c + INK_DELTA) for c in bg))
+    ink = cv2.threshold(near, 0, 1, cv2.THRESH_BINARY_INV)[1]
     for x0, y0, x1, y1 in text_boxes:
         ink[int(y0 * SCALE): int(np.ceil(y1 * SCALE)), int(x0 * SCALE): int(np.ceil(x1 * SCALE))] = 0
     n, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
@@ -221,6 +222,8 @@ def ink_mask(page: pymupdf.Page, text_boxes: list[Box]) -> np.ndarray:
     rule = ((bh <= 4 * SCALE) & (bw > 0.6 * w)) | ((bw <= 4 * SCALE) & (bh > 0.6 * h))
     scan = area > 0.85 * w * h
     drop = rule | scan
+    if not drop[1:].any():  # the common page: no rules, no scan; label 0 is already 0
+        return ink
     drop[0] = True
     return np.where(drop[labels], 0, ink).astype(np.uint8)
 
@@ -239,12 +242,16 @@ def _components(ink: np.ndarray, texts: list[Box]) -> _Components:
     for x0, y0, x1, y1 in texts:
         mask[int(y0 * SCALE): int(np.ceil(y1 * SCALE)), int(x0 * SCALE): int(np.ceil(x1 * SCALE))] = 2
     k = 2 * GAP_PT * SCALE + 1
-    n, labels = cv2.connectedComponents(cv2.dilate((mask > 0).astype(np.uint8), np.ones((k, k), np.uint8)))
+    marked = (mask > 0).view(np.uint8)
+    n, labels = cv2.connectedComponents(cv2.dilate(marked, np.ones((k, k), np.uint8)))
     # Each undilated piece lies inside one dilated component: reduce the pieces' own boxes
-    # (a few hundred) per component instead of every marked pixel (millions).
-    n_pieces, pieces, stats, _ = cv2.connectedComponentsWithStats((mask > 0).astype(np.uint8), connectivity=8)
+    # (a few hundred) per component instead of every marked pixel (millions), and read
+    # labels only where something is marked (a page is mostly blank).
+    n_pieces, pieces, stats, _ = cv2.connectedComponentsWithStats(marked, connectivity=8)
+    at = np.flatnonzero(marked)
+    at_labels = labels.ravel()[at]
     owner = np.zeros(n_pieces, np.int64)
-    owner[pieces.ravel()] = labels.ravel()
+    owner[pieces.ravel()[at]] = at_labels
     px, py = stats[1:, cv2.CC_STAT_LEFT], stats[1:, cv2.CC_STAT_TOP]
     pw, ph = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]
     lab = owner[1:]
@@ -254,7 +261,7 @@ def _components(ink: np.ndarray, texts: list[Box]) -> _Components:
     np.maximum.at(boxes[:, 2], lab, px + pw)
     np.maximum.at(boxes[:, 3], lab, py + ph)
     graphic = np.zeros(n, bool)
-    graphic[labels[mask == 1]] = True
+    graphic[at_labels[mask.ravel()[at] == 1]] = True
     graphic[0] = False
     return _Components(boxes / SCALE, graphic)
 
