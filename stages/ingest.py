@@ -70,7 +70,7 @@ class IngestStage(Stage):
             if path.stat().st_size > cfg.max_input_bytes:
                 raise IngestError(f"{item.path}: larger than max_input_bytes={cfg.max_input_bytes}")
             result = ingest_pdf(path, doc_id=item.id, source_path=item.path, dpi=cfg.pdf_dpi,
-                                max_pages=cfg.max_pdf_pages)
+                                max_pages=cfg.max_pdf_pages, max_pixels=cfg.max_figure_pixels)
         else:
             result = ingest_folder_line(path, item.line, doc_id=item.id, source_path=item.path,
                                         max_bytes=cfg.max_input_bytes, max_pixels=cfg.max_pixels)

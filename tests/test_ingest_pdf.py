@@ -15,7 +15,7 @@ from PIL import Image
 
 from curate.images import decode_rgb, sha256_hex
 from curate.ingest.base import IngestError
-from curate.ingest.pdf import ingest_pdf, ingest_pdf_bytes
+from curate.ingest.pdf import ingest_pdf, ingest_pdf_bytes, render_zoom
 from curate.ingest.pdf_text import cited_numbers, join_lines, sentences
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "pdfs"
@@ -145,6 +145,51 @@ def test_synthetic_pdf_figure_caption_and_mention(tmp_path: Path) -> None:
     assert res.document.doi == "10.1234/demo.5678"
     assert res.document.title.startswith("Results. We imaged")  # no metadata title: first-page text
     assert res.document.licence == "CC-BY-4.0" and fig.licence == "CC-BY-4.0"
+
+
+def test_large_region_is_rendered_at_the_pixel_limit_not_shrunk_after(monkeypatch) -> None:
+    # spy on the real renderer: every figure-clip pixmap MuPDF makes, and its size
+    rendered: list[int] = []
+    real = pymupdf.Page.get_pixmap
+
+    def recording(self, *args, **kwargs):
+        pix = real(self, *args, **kwargs)
+        if kwargs.get("clip") is not None:
+            rendered.append(pix.width * pix.height)
+        return pix
+
+    monkeypatch.setattr(pymupdf.Page, "get_pixmap", recording)
+    full = ingest_pdf_bytes(_synthetic_pdf(), doc_id="syn", source_path="made.pdf", dpi=150)
+    limit = 60_000  # the region is ~450x175 pt: ~380,000 pixels at 150 dpi
+    rendered.clear()
+    res = ingest_pdf_bytes(_synthetic_pdf(), doc_id="syn", source_path="made.pdf", dpi=150, max_pixels=limit)
+    (big,), (fig,) = full.figures, res.figures
+    assert big.width * big.height > 5 * limit
+    assert rendered == [fig.width * fig.height]  # one render, straight at the fitted size
+    assert 0.97 * limit <= fig.width * fig.height <= limit
+    assert abs(fig.width / fig.height - big.width / big.height) < 0.02
+    assert decode_rgb(res.images[fig.image_sha256]).shape == (fig.height, fig.width, 3)
+    assert fig.page_bbox_xyxy == big.page_bbox_xyxy
+    # within the limit, the render is the plain dpi one, byte for byte
+    same = ingest_pdf_bytes(_synthetic_pdf(), doc_id="syn", source_path="made.pdf", dpi=150,
+                            max_pixels=big.width * big.height)
+    assert same.figures[0].image_sha256 == big.image_sha256
+
+
+def test_render_zoom_fits_every_clip() -> None:
+    page = pymupdf.open().new_page(width=595, height=842)
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        x0, y0 = rng.uniform(0, 300), rng.uniform(0, 400)
+        clip = pymupdf.Rect(x0, y0, x0 + rng.uniform(5, 290), y0 + rng.uniform(5, 440))
+        limit = int(rng.integers(10_000, 400_000))
+        zoom = render_zoom(clip, 150, limit)
+        at_dpi = page.get_pixmap(dpi=150, clip=clip)
+        if zoom is None:
+            assert at_dpi.width * at_dpi.height <= limit
+            continue
+        pix = page.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom), clip=clip)
+        assert 0.97 * limit <= pix.width * pix.height <= limit < at_dpi.width * at_dpi.height
 
 
 def test_encrypted_pdf_raises(tmp_path: Path) -> None:

@@ -8,8 +8,9 @@ PNG (lossless; later stages re-encode).
 
 Limits: a PDF with more than ``max_pages`` pages is refused whole (``IngestError``), since a
 partial document would carry wrong figure counts and missing mentions; a page larger than
-``MAX_PAGE_PT`` on a side is skipped with a ``FigureFailure``; a region whose render would
-exceed ``MAX_RENDER_PIXELS`` is rendered at a lower dpi.
+``MAX_PAGE_PT`` on a side is skipped with a ``FigureFailure``; a region whose render at ``dpi``
+would exceed ``max_pixels`` (the stage passes ``ingest.max_figure_pixels``) is rendered straight
+at the zoom that fits it, never bigger first and shrunk after.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import math
 import re
 from pathlib import Path
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -39,22 +41,23 @@ from curate.ingest.pdf_text import document_meta, find_mentions, join_lines, voc
 from curate.records import Document, Figure, child_id
 
 MAX_PAGE_PT = 14_400  # PDF's own page-size limit (200 inches); larger means a broken file
-MAX_RENDER_PIXELS = 40_000_000
+MAX_RENDER_PIXELS = 25_000_000  # default of ``max_pixels``, as ``ingest.max_figure_pixels``
 PAD_PT = 1.0  # margin around a region so strokes on its edge are not cut
 
 
 def ingest_pdf(path: Path, *, doc_id: str, source_path: str, dpi: int = 150,
-               max_pages: int = 300) -> IngestResult:
+               max_pages: int = 300, max_pixels: int = MAX_RENDER_PIXELS) -> IngestResult:
     """Read a PDF file and ingest it (see ``ingest_pdf_bytes``)."""
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
         raise IngestError(f"cannot read PDF {source_path}: {exc}") from exc
-    return ingest_pdf_bytes(data, doc_id=doc_id, source_path=source_path, dpi=dpi, max_pages=max_pages)
+    return ingest_pdf_bytes(data, doc_id=doc_id, source_path=source_path, dpi=dpi, max_pages=max_pages,
+                            max_pixels=max_pixels)
 
 
 def ingest_pdf_bytes(data: bytes, *, doc_id: str, source_path: str, dpi: int = 150,
-                     max_pages: int = 300) -> IngestResult:
+                     max_pages: int = 300, max_pixels: int = MAX_RENDER_PIXELS) -> IngestResult:
     """Document, figures (id ``<doc_id>_fNN`` in caption order), rendered PNGs and failures.
 
     Raises ``IngestError`` for empty, non-PDF, truncated, corrupt, password-protected, page-less or
@@ -62,7 +65,7 @@ def ingest_pdf_bytes(data: bytes, *, doc_id: str, source_path: str, dpi: int = 1
     """
     doc = _open(data, source_path, max_pages)
     with doc:
-        return _ingest(doc, doc_id, source_path, dpi)
+        return _ingest(doc, doc_id, source_path, dpi, max_pixels)
 
 
 def _open(data: bytes, source_path: str, max_pages: int) -> pymupdf.Document:
@@ -90,7 +93,7 @@ def _open(data: bytes, source_path: str, max_pages: int) -> pymupdf.Document:
     return doc
 
 
-def _ingest(doc: pymupdf.Document, doc_id: str, source_path: str, dpi: int) -> IngestResult:
+def _ingest(doc: pymupdf.Document, doc_id: str, source_path: str, dpi: int, max_pixels: int) -> IngestResult:
     failures: list[FigureFailure] = []
     pages = _read_pages(doc, doc_id, failures)
     body = body_style(pages)
@@ -109,7 +112,7 @@ def _ingest(doc: pymupdf.Document, doc_id: str, source_path: str, dpi: int) -> I
             failures.append(FigureFailure(fig_id, "NoFigureRegion",
                                           f"{cap.label} on page {cap.page}: no graphics next to the caption"))
             continue
-        figure = _figure(doc[cap.page], cap, box, fig_id, doc_id, dpi, vocab, result)
+        figure = _figure(doc[cap.page], cap, box, fig_id, doc_id, _Render(dpi, max_pixels), vocab, result)
         figure.mentions = mentions.get(cap.number, [])
         figure.licence = result.document.licence
         result.figures.append(figure)
@@ -186,13 +189,36 @@ def _regions(doc: pymupdf.Document, pages: list[list[TextBlock]], captions: list
     return out
 
 
-def _figure(page: pymupdf.Page, cap: Caption, box: Box, fig_id: str, doc_id: str, dpi: int,
+class _Render(NamedTuple):
+    dpi: int
+    max_pixels: int
+
+
+def render_zoom(clip: pymupdf.Rect, dpi: int, max_pixels: int) -> float | None:
+    """None when ``clip`` renders within ``max_pixels`` at ``dpi``; else the zoom (pixels per
+    point) whose pixmap, rounded out to whole pixels as MuPDF does, fits ``max_pixels``."""
+    def pixels(zoom: float) -> int:
+        r = (clip * pymupdf.Matrix(zoom, zoom)).irect
+        return r.width * r.height
+
+    zoom = dpi / 72
+    if pixels(zoom) <= max_pixels:
+        return None
+    zoom *= math.sqrt(max_pixels / (clip.width * clip.height * zoom * zoom))
+    while zoom > 1e-3 and pixels(zoom) > max_pixels:  # a pixel of rounding on each side, at most
+        zoom *= 0.999
+    return zoom
+
+
+def _figure(page: pymupdf.Page, cap: Caption, box: Box, fig_id: str, doc_id: str, render: _Render,
             vocab: set[str], result: IngestResult) -> Figure:
     """Render the region and build the Figure record; the PNG goes into ``result.images``."""
     clip = pymupdf.Rect(box[0] - PAD_PT, box[1] - PAD_PT, box[2] + PAD_PT, box[3] + PAD_PT) & page.rect
-    pixels = clip.width * clip.height * (dpi / 72) ** 2
-    use_dpi = dpi if pixels <= MAX_RENDER_PIXELS else max(1, int(dpi * math.sqrt(MAX_RENDER_PIXELS / pixels)))
-    pix = page.get_pixmap(dpi=use_dpi, clip=clip, alpha=False)
+    zoom = render_zoom(clip, render.dpi, render.max_pixels)
+    if zoom is None:
+        pix = page.get_pixmap(dpi=render.dpi, clip=clip, alpha=False)
+    else:
+        pix = page.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom), clip=clip, alpha=False)
     png = _png(pix)
     sha = sha256_hex(png)
     result.images[sha] = png
