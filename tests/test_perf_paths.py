@@ -9,12 +9,13 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pymupdf
 import pytest
 from PIL import Image
 
-from curate.images import colour_distance, decode_rgb, fit_pixels
+from curate.images import colour_distance, decode_rgb, encode_png, fit_pixels
 from curate.ingest.discover import discover_sources
-from curate.ingest.pdf_layout import _components
+from curate.ingest.pdf_layout import _components, ink_mask
 from curate.records import Figure
 from curate.runtime.blobs import BlobStore
 from curate.runtime.config import load_config
@@ -38,7 +39,7 @@ def test_pdf_component_boxes_equal_per_pixel_reduction():
     for y, x in rng.integers(0, 560, (12, 2)):
         ink[y: y + rng.integers(1, 30), x: x + rng.integers(1, 30)] = 1  # blocks, some close enough to merge
     ink[500:505, 10:790] = 1
-    texts = [(100.0, 20.0, 140.0, 30.0)]
+    texts = [(100.0, 20.0, 140.0, 30.0), (370.0, 5.0, 395.0, 10.0)]  # the second one alone: not graphic
     comps = _components(ink, texts)
     # Reference: every marked pixel's own coordinates reduced per dilated component.
     from curate.ingest.pdf_layout import GAP_PT, SCALE
@@ -57,6 +58,49 @@ def test_pdf_component_boxes_equal_per_pixel_reduction():
     np.maximum.at(want[:, 3], lab, ys + 1)
     assert n > 5
     assert np.array_equal(comps.boxes, want / SCALE)
+    graphic = np.zeros(n, bool)
+    graphic[np.unique(labels[mask == 1])] = True
+    graphic[0] = False
+    assert np.array_equal(comps.graphic, graphic) and 0 < graphic.sum() < n - 1
+
+
+def _reference_ink(page, text_boxes):
+    """``ink_mask`` in its plain form: per-channel distance images, and a relabelled copy always."""
+    from curate.ingest.pdf_layout import INK_DELTA, SCALE
+
+    pix = page.get_pixmap(matrix=pymupdf.Matrix(SCALE, SCALE), alpha=False, colorspace=pymupdf.csRGB)
+    rgb = np.frombuffer(pix.samples, np.uint8).reshape(pix.height, pix.width, 3)
+    sub = rgb[::4, ::4].astype(np.int64)
+    values, counts = np.unique(((sub[..., 0] << 16) | (sub[..., 1] << 8) | sub[..., 2]).ravel(), return_counts=True)
+    bg_val = int(values[counts.argmax()])
+    bg = np.array([(bg_val >> 16) & 255, (bg_val >> 8) & 255, bg_val & 255], np.int16)
+    ink = (colour_distance(rgb, bg) > INK_DELTA).astype(np.uint8)
+    for x0, y0, x1, y1 in text_boxes:
+        ink[int(y0 * SCALE): int(np.ceil(y1 * SCALE)), int(x0 * SCALE): int(np.ceil(x1 * SCALE))] = 0
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    h, w = ink.shape
+    bw, bh, area = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_AREA]
+    drop = ((bh <= 4 * SCALE) & (bw > 0.6 * w)) | ((bw <= 4 * SCALE) & (bh > 0.6 * h)) | (area > 0.85 * w * h)
+    drop[0] = True
+    return np.where(drop[labels], 0, ink).astype(np.uint8)
+
+
+@pytest.mark.parametrize("rule", [False, True])
+@pytest.mark.parametrize("paper", [(1, 1, 1), (0.05, 0.05, 0.1), (0.98, 0.95, 0.85)])
+def test_pdf_ink_mask_equals_plain_form(rule, paper):
+    doc = pymupdf.open()
+    page = doc.new_page(width=300, height=400)
+    page.draw_rect(page.rect, color=None, fill=paper)
+    page.draw_rect(pymupdf.Rect(30, 40, 140, 120), color=None, fill=(0.2, 0.4, 0.8))
+    page.draw_rect(pymupdf.Rect(160, 40, 260, 120), color=None, fill=tuple(min(1.0, c + 0.08) for c in paper))  # faint
+    page.draw_circle((100, 250), 40, color=(0.9, 0.1, 0.1), width=2)
+    page.insert_text((40, 330), "Axis label", fontsize=9, color=(0.5, 0.5, 0.5))
+    if rule:
+        page.draw_line((10, 200), (290, 200), color=(0, 0, 0), width=1)  # page-wide rule: dropped
+    texts = [(38.0, 320.0, 90.0, 333.0)]
+    got = ink_mask(page, texts)
+    assert got.dtype == np.uint8 and np.array_equal(got, _reference_ink(page, texts))
+    assert got.sum() > 0
 
 
 def _image(fmt: str, size=(1200, 900)) -> bytes:
@@ -94,3 +138,11 @@ def test_ingest_stores_large_figures_downscaled(tmp_path):
     assert (small.width, small.height) == (200, 150)
     blobs = BlobStore(layout.blobs)
     assert decode_rgb(blobs.get(big.image_sha256)).shape == (big.height, big.width, 3)
+
+
+def test_encode_png_is_lossless_and_shared_by_fit_pixels():
+    rgb = np.random.default_rng(4).integers(0, 256, (37, 53, 3), dtype=np.uint8)
+    data = encode_png(rgb[3:30, 5:40])  # a strided view too
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and np.array_equal(decode_rgb(data), rgb[3:30, 5:40])
+    small, width, height = fit_pixels(_image("PNG"), 300_000)
+    assert small == encode_png(decode_rgb(small)) and (width, height) == decode_rgb(small).shape[1::-1]
