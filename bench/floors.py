@@ -2,8 +2,11 @@
 
 Each floor does the least a stage must do with the same libraries, and nothing else:
 
-- ingest: read every source file, lxml-parse each JATS XML, PyMuPDF's raw image extraction
-  of each PDF (``extract_image`` of every image xref), read each folder image;
+- ingest: read every source file, lxml-parse each JATS XML (the stage's hardened parser),
+  PyMuPDF's raw image extraction of each PDF (``extract_image`` of every image xref), read
+  each folder image;
+- ingest_render: that, plus what no PDF ingest can skip for a vector figure: rendering each
+  stored PDF figure's clip at its stored pixel size (PyMuPDF, no encode);
 - image work (panels, markers, regions, captions): Pillow decode of each figure image,
   resize to the shards' ``max_side``, baseline JPEG encode (``curate.images.encode_jpeg``);
 - shards: write the bytes of every member of the run's shard tars again as a plain tar.
@@ -27,7 +30,8 @@ from lxml import etree
 from PIL import Image
 
 from curate.images import encode_jpeg
-from curate.records import Figure, SourceItem
+from curate.ingest.jats import hardened_parser
+from curate.records import Document, Figure, SourceItem
 from curate.runtime.blobs import BlobStore
 from curate.runtime.manifest import RunLayout, read_records
 
@@ -35,7 +39,7 @@ IMAGE_STAGES = ("panels", "markers", "regions", "captions")
 
 
 def _parse_xml(data: bytes) -> None:
-    etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False))
+    etree.fromstring(data, hardened_parser())
 
 
 def _ingest_one(item: SourceItem, path: Path) -> None:
@@ -66,6 +70,24 @@ def _ingest_one(item: SourceItem, path: Path) -> None:
 def ingest_floor(run_dir: Path, input_dir: Path) -> None:
     for item in read_records(RunLayout(run_dir).inputs, SourceItem):
         _ingest_one(item, input_dir / item.path)
+
+
+def pdf_clips(run_dir: Path, input_dir: Path) -> list[tuple[Path, int, tuple[float, ...], float]]:
+    """(pdf, page, clip in points, zoom) of every stored PDF figure, zoom from its stored width."""
+    paths = {d.id: input_dir / d.source_path
+             for path in sorted((run_dir / "ingest" / "documents").glob("*.parquet"))
+             for d in read_records(path, Document) if d.source_kind == "pdf"}
+    return [(paths[f.document_id], f.page, tuple(f.page_bbox_xyxy),
+             f.width / (f.page_bbox_xyxy[2] - f.page_bbox_xyxy[0]))
+            for path in sorted((run_dir / "ingest" / "figures").glob("*.parquet"))
+            for f in read_records(path, Figure) if f.document_id in paths]
+
+
+def render_floor(clips: list[tuple[Path, int, tuple[float, ...], float]]) -> None:
+    for pdf in sorted({c[0] for c in clips}):
+        with pymupdf.open(pdf) as doc:
+            for _, page, clip, zoom in (c for c in clips if c[0] == pdf):
+                doc[page].get_pixmap(matrix=pymupdf.Matrix(zoom, zoom), clip=pymupdf.Rect(clip), alpha=False)
 
 
 def figure_blobs(run_dir: Path) -> list[bytes]:
@@ -114,13 +136,16 @@ def _cpu(fn, repeats: int) -> float:
 
 
 def floor_seconds(run_dir: Path, input_dir: Path, max_side: int, repeats: int = 3) -> dict[str, float]:
-    """CPU seconds of each stage's floor over the whole run, median of ``repeats``."""
+    """CPU seconds of each stage's floor over the whole run, median of ``repeats``; the
+    ``ingest_render`` entry is the ingest floor with the PDF figure renders added."""
     blobs = figure_blobs(run_dir)
+    clips = pdf_clips(run_dir, input_dir)
     members = shard_members(run_dir)
     scratch = run_dir / "floor.tar"
     image = _cpu(lambda: image_floor(blobs, max_side), repeats)
     out = {"ingest": _cpu(lambda: ingest_floor(run_dir, input_dir), repeats),
            "shards": _cpu(lambda: shards_floor(members, scratch), repeats)}
+    out["ingest_render"] = out["ingest"] + _cpu(lambda: render_floor(clips), repeats)
     out.update({stage: image for stage in IMAGE_STAGES})
     scratch.unlink(missing_ok=True)
     return out

@@ -61,11 +61,13 @@ def bench_dataset(results: dict[str, float], key: str, input_dir: Path, work: Pa
     floors = floor_seconds(run_dir, input_dir, max_side)
     for stage, seconds in floors.items():
         results[f"pipeline.floor_ms_per_figure.{stage}.{key}"] = round(1000 * seconds / figures, 3)
-        if seconds > 0:
+        if seconds > 0 and stage in cpu:
             ratio = round(cpu[stage] / seconds, 2)
             results[f"pipeline.floor_ratio.{stage}.{key}"] = ratio
             if key == "sample":
                 results[f"pipeline.floor_ratio.{stage}"] = ratio
+    # A PDF's vector figures must be rendered, which the plain ingest floor never does.
+    results[f"pipeline.floor_ratio.ingest_vs_render.{key}"] = round(cpu["ingest"] / floors["ingest_render"], 2)
     # Shards JPEG-encode every sample (figure, panels, patches): the image floor is the fairer yardstick.
     if floors["panels"] > 0:
         results[f"pipeline.floor_ratio.shards_vs_image.{key}"] = round(cpu["shards"] / floors["panels"], 2)
