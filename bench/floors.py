@@ -7,8 +7,8 @@ Each floor does the least a stage must do with the same libraries, and nothing e
   each folder image;
 - ingest_render: that, plus what no PDF ingest can skip for a vector figure: rendering each
   stored PDF figure's clip at its stored pixel size (PyMuPDF, no encode);
-- image work (panels, markers, regions, captions): Pillow decode of each figure image,
-  resize to the shards' ``max_side``, baseline JPEG encode (``curate.images.encode_jpeg``);
+- image work (panels, markers, regions, captions): decode of each figure image, resize to
+  the shards' ``max_side``, baseline JPEG encode (the stages' own ``curate.images`` helpers);
 - shards: write the bytes of every member of the run's shard tars again as a plain tar.
 
 ``floor_seconds(run_dir, input_dir)`` returns CPU seconds per floor over the whole run (the
@@ -27,9 +27,8 @@ from pathlib import Path
 import numpy as np
 import pymupdf
 from lxml import etree
-from PIL import Image
 
-from curate.images import encode_jpeg
+from curate.images import decode_rgb, encode_jpeg, fit_side
 from curate.ingest.jats import hardened_parser
 from curate.records import Document, Figure, SourceItem
 from curate.runtime.blobs import BlobStore
@@ -99,13 +98,7 @@ def figure_blobs(run_dir: Path) -> list[bytes]:
 
 def image_floor(blobs: list[bytes], max_side: int) -> None:
     for data in blobs:
-        with Image.open(io.BytesIO(data)) as img:
-            img = img.convert("RGB")
-            scale = min(1.0, max_side / max(img.size))
-            if scale < 1.0:
-                img = img.resize((max(1, round(img.width * scale)), max(1, round(img.height * scale))),
-                                 Image.Resampling.BILINEAR)
-            encode_jpeg(np.asarray(img))
+        encode_jpeg(np.ascontiguousarray(fit_side(decode_rgb(data), max_side)[0]))
 
 
 def shard_members(run_dir: Path) -> list[tuple[str, bytes]]:

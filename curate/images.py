@@ -127,6 +127,17 @@ def encode_png(rgb: np.ndarray) -> bytes:
     return buf.tobytes()
 
 
+def fit_side(rgb: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
+    """The image area-resized so its longer side is at most ``max_side``, and the scale used
+    (the image itself and 1.0 when it already fits)."""
+    h, w = rgb.shape[:2]
+    scale = min(1.0, max_side / max(h, w))
+    if scale >= 1.0:
+        return rgb, 1.0
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA), scale
+
+
 def crop_xyxy(rgb: np.ndarray, box: list[int] | tuple[int, ...]) -> np.ndarray:
     """Crop a half-open ``[x1, y1, x2, y2)`` box, clipped to the image; never empty."""
     h, w = rgb.shape[:2]

@@ -10,10 +10,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
-from curate.images import crop_xyxy, encode_jpeg
+from curate.images import crop_xyxy, encode_jpeg, fit_side
 from curate.records import Document, Figure, Marker, Panel, Region, Texts
 
 
@@ -32,15 +31,6 @@ class Sample:
     def members(self) -> dict[str, bytes]:
         body = json.dumps(self.meta, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         return {"jpg": self.jpg, "txt": self.txt.encode("utf-8"), "json": body.encode("utf-8")}
-
-
-def _fit(rgb: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
-    h, w = rgb.shape[:2]
-    scale = min(1.0, max_side / max(h, w))
-    if scale >= 1.0:
-        return rgb, 1.0
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA), scale
 
 
 def _scaled(box, scale: float, dx: int = 0, dy: int = 0) -> list[int]:
@@ -82,7 +72,7 @@ def build_samples(document: Document, figure: Figure, panels: list[Panel], marke
     panel_of = {p.id: p for p in panels}
     out: list[Sample] = []
     if "figure" in levels:
-        img, s = _fit(rgb, max_side)
+        img, s = fit_side(rgb, max_side)
         meta = dict(base, id=figure.id, level="figure", parent_id=document.id, caption=figure.caption,
                     mentions=figure.mentions, texts=_texts_dict(texts.get(figure.id)),
                     panels=[{"id": p.id, "label": p.label, "bbox_xyxy": _scaled(p.bbox_xyxy, s)} for p in panels],
@@ -92,7 +82,7 @@ def build_samples(document: Document, figure: Figure, panels: list[Panel], marke
     for panel in panels:
         crop = crop_xyxy(rgb, panel.bbox_xyxy)
         if "panel" in levels and not panel.is_whole_figure and min(crop.shape[:2]) >= min_side:
-            img, s = _fit(crop, max_side)
+            img, s = fit_side(crop, max_side)
             meta = dict(base, id=panel.id, level="panel", parent_id=figure.id, label=panel.label,
                         subcaption=panel.subcaption, preamble=panel.preamble, mentions=panel.mentions,
                         confidence=panel.confidence, unsure=panel.unsure, unsure_reason=panel.unsure_reason,
@@ -106,7 +96,7 @@ def build_samples(document: Document, figure: Figure, panels: list[Panel], marke
             patch = crop_xyxy(crop, region.bbox_xyxy_panel)
             if min(patch.shape[:2]) < min_side:
                 continue
-            img, _ = _fit(patch, max_side)
+            img, _ = fit_side(patch, max_side)
             meta = dict(base, id=region.id, level="patch", parent_id=panel.id, panel_label=panel.label,
                         phrase=region.phrase, position=region.position, source=region.source,
                         marker_id=region.marker_id, bbox_in_panel_xyxy=region.bbox_xyxy_panel,
