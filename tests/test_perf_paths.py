@@ -13,7 +13,7 @@ import pymupdf
 import pytest
 from PIL import Image
 
-from curate.images import colour_distance, decode_rgb, encode_png, fit_pixels
+from curate.images import BadImage, check_decodes, colour_distance, decode_rgb, encode_png, fit_pixels
 from curate.ingest.discover import discover_sources
 from curate.ingest.pdf_layout import _components, ink_mask
 from curate.records import Figure
@@ -146,3 +146,34 @@ def test_encode_png_is_lossless_and_shared_by_fit_pixels():
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and np.array_equal(decode_rgb(data), rgb[3:30, 5:40])
     small, width, height = fit_pixels(_image("PNG"), 300_000)
     assert small == encode_png(decode_rgb(small)) and (width, height) == decode_rgb(small).shape[1::-1]
+
+
+def test_abbreviation_word_equals_regex_form():
+    import re
+
+    from curate.ingest.mentions import ABBREVIATIONS, _is_abbreviation
+
+    def plain(text, stop):
+        if text[stop] != ".":
+            return False
+        return re.search(r"(\S*)$", text[:stop]).group(1).lstrip("([{\"'“‘").lower() in ABBREVIATIONS
+
+    rng = np.random.default_rng(5)
+    pieces = ["Fig", "et al", "(e.g", "i.e", "vs", "Dr", "cells", "\u00a0", "\u2009", "\u3000", " ", "\n", ".", "(",
+              "“Fig", "x", "1.5"]
+    for _ in range(300):
+        text = "".join(rng.choice(pieces, rng.integers(1, 12))) + "."
+        for stop in range(len(text)):
+            assert _is_abbreviation(text, stop) == plain(text, stop), (text, stop)
+
+
+@pytest.mark.parametrize("progressive", [False, True])
+def test_check_decodes_reads_a_jpeg_small_yet_refuses_it_truncated(progressive):
+    rgb = np.random.default_rng(6).integers(0, 256, (600, 800, 3), dtype=np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, format="JPEG", quality=90, progressive=progressive)
+    data = buf.getvalue()
+    assert check_decodes(data) == (800, 600)  # the full size, though decoded at 1/8
+    for cut in (0.3, 0.9, 0.999):
+        with pytest.raises(BadImage, match="truncated"):
+            check_decodes(data[: int(len(data) * cut)])

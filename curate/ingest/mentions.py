@@ -143,8 +143,14 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
 def _is_abbreviation(text: str, stop: int) -> bool:
     if text[stop] != ".":
         return False
-    word = re.search(r"(\S*)$", text[:stop]).group(1)
-    word = word.lstrip("([{\"'“‘").lower()
+    # the word before the stop, walked back to its whitespace: O(word), where a regex anchored
+    # at the end of ``text[:stop]`` rescanned the whole prefix at every stop (quadratic). As
+    # that regex's ``$`` did, a stop right after a newline reads the word before the newline.
+    end = stop - 1 if stop > 0 and text[stop - 1] == "\n" else stop
+    start = end
+    while start > 0 and not text[start - 1].isspace():
+        start -= 1
+    word = text[start:end].lstrip("([{\"'“‘").lower()
     return word in ABBREVIATIONS
 
 
