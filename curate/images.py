@@ -66,24 +66,30 @@ def probe_size(data: bytes, max_pixels: int = MAX_PIXELS) -> tuple[int, int]:
 def decode_rgb(data: bytes) -> np.ndarray:
     """Decode to an ``H x W x 3`` uint8 RGB array (first frame; alpha composited on white;
     16-bit and float images rescaled to 8 bits)."""
-    return _decoded(data, MAX_PIXELS, to_rgb_array)
+    return _decoded(data, MAX_PIXELS, lambda img, size: to_rgb_array(img))
 
 
 def check_decodes(data: bytes, max_pixels: int = MAX_PIXELS) -> tuple[int, int]:
     """(width, height) once the first frame has decoded in full, so a truncated or corrupt
-    image is refused where it enters (ingest) rather than in a later stage."""
-    return _decoded(data, max_pixels, lambda img: img.size)
+    image is refused where it enters (ingest) rather than in a later stage.
+
+    A JPEG is decoded at 1/8 scale (Pillow's ``draft``): libjpeg still reads its whole
+    entropy-coded stream, where truncation and corruption show, and skips most of the
+    inverse DCT and colour conversion that only a full-size decode needs."""
+    return _decoded(data, max_pixels, lambda img, size: size, smallest=True)
 
 
-def _decoded(data: bytes, max_pixels: int, use):
-    probe_size(data, max_pixels)
+def _decoded(data: bytes, max_pixels: int, use, smallest: bool = False):
+    size = probe_size(data, max_pixels)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as img:
                 img.seek(0)
+                if smallest:
+                    img.draft(None, (1, 1))  # JPEG only; other formats ignore it
                 img.load()
-                return use(img)
+                return use(img, size)
     except (ImageTooLarge, BadImage):
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
