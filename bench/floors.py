@@ -9,7 +9,10 @@ Each floor does the least a stage must do with the same libraries, and nothing e
   stored PDF figure's clip at its stored pixel size (PyMuPDF, no encode);
 - image work (panels, markers, regions, captions): decode of each figure image, resize to
   the shards' ``max_side``, baseline JPEG encode (the stages' own ``curate.images`` helpers);
-- shards: write the bytes of every member of the run's shard tars again as a plain tar.
+- shards: write the bytes of every member of the run's shard tars again as a plain tar;
+- shards_encode: that, plus what every shard must do to its pixels: decode each figure once
+  and JPEG-encode each sample's image (the run's shard images, decoded beforehand) at the
+  shards' quality.
 
 ``floor_seconds(run_dir, input_dir)`` returns CPU seconds per floor over the whole run (the
 median of ``repeats``); ``bench.pipeline`` divides by the figure count and compares.
@@ -119,6 +122,13 @@ def shards_floor(members: list[tuple[str, bytes]], out: Path) -> None:
             tar.addfile(info, io.BytesIO(data))
 
 
+def encode_floor(blobs: list[bytes], images: list[np.ndarray], quality: int) -> None:
+    for data in blobs:
+        decode_rgb(data)
+    for rgb in images:
+        encode_jpeg(rgb, quality)
+
+
 def _cpu(fn, repeats: int) -> float:
     times = []
     for _ in range(repeats):
@@ -128,9 +138,10 @@ def _cpu(fn, repeats: int) -> float:
     return statistics.median(times)
 
 
-def floor_seconds(run_dir: Path, input_dir: Path, max_side: int, repeats: int = 3) -> dict[str, float]:
+def floor_seconds(run_dir: Path, input_dir: Path, max_side: int, quality: int = 90,
+                  repeats: int = 3) -> dict[str, float]:
     """CPU seconds of each stage's floor over the whole run, median of ``repeats``; the
-    ``ingest_render`` entry is the ingest floor with the PDF figure renders added."""
+    ``ingest_render`` and ``shards_encode`` entries add the pixel work those stages cannot skip."""
     blobs = figure_blobs(run_dir)
     clips = pdf_clips(run_dir, input_dir)
     members = shard_members(run_dir)
@@ -139,6 +150,8 @@ def floor_seconds(run_dir: Path, input_dir: Path, max_side: int, repeats: int = 
     out = {"ingest": _cpu(lambda: ingest_floor(run_dir, input_dir), repeats),
            "shards": _cpu(lambda: shards_floor(members, scratch), repeats)}
     out["ingest_render"] = out["ingest"] + _cpu(lambda: render_floor(clips), repeats)
+    images = [np.ascontiguousarray(decode_rgb(data)) for name, data in members if name.endswith(".jpg")]
+    out["shards_encode"] = out["shards"] + _cpu(lambda: encode_floor(blobs, images, quality), repeats)
     out.update({stage: image for stage in IMAGE_STAGES})
     scratch.unlink(missing_ok=True)
     return out
