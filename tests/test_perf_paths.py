@@ -177,3 +177,15 @@ def test_check_decodes_reads_a_jpeg_small_yet_refuses_it_truncated(progressive):
     for cut in (0.3, 0.9, 0.999):
         with pytest.raises(BadImage, match="truncated"):
             check_decodes(data[: int(len(data) * cut)])
+
+
+def test_page_background_is_the_most_common_colour_as_np_unique_gives():
+    from curate.ingest.pdf_layout import _most_common
+
+    rng = np.random.default_rng(7)
+    cases = [np.full(100, 0xFFFFFF), np.r_[np.full(51, 0xFFFFFF), np.zeros(49)], np.r_[np.full(50, 0xFFFFFF), np.zeros(50)],
+             np.r_[np.full(60, 0x102030), np.full(40, 0xFFFFFF)], rng.integers(0, 4, 999), rng.integers(0, 1 << 24, 500)]
+    for values in cases:
+        values = values.astype(np.int64)
+        uniq, counts = np.unique(values, return_counts=True)
+        assert _most_common(values) == int(uniq[counts.argmax()])

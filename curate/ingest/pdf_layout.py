@@ -205,10 +205,8 @@ def ink_mask(page: pymupdf.Page, text_boxes: list[Box]) -> np.ndarray:
     pix = page.get_pixmap(matrix=pymupdf.Matrix(SCALE, SCALE), alpha=False, colorspace=pymupdf.csRGB)
     rgb = np.frombuffer(pix.samples_mv, np.uint8).reshape(pix.height, pix.width, 3)  # a view: pix outlives it
     sub = rgb[::4, ::4].astype(np.int64)
-    packed = (sub[..., 0] << 16) | (sub[..., 1] << 8) | sub[..., 2]
-    # np.unique, not bincount: a bincount over 24-bit colours allocates 128 MB per page.
-    values, counts = np.unique(packed.ravel(), return_counts=True)
-    bg_val = int(values[counts.argmax()])  # the smallest of equally common colours, as bincount gave
+    packed = ((sub[..., 0] << 16) | (sub[..., 1] << 8) | sub[..., 2]).ravel()
+    bg_val = _most_common(packed)
     bg = ((bg_val >> 16) & 255, (bg_val >> 8) & 255, bg_val & 255)
     # "every channel within INK_DELTA of the background" in one OpenCV pass: the complement is
     # exactly "largest channel difference > INK_DELTA", with no per-channel distance images
@@ -226,6 +224,18 @@ def ink_mask(page: pymupdf.Page, text_boxes: list[Box]) -> np.ndarray:
         return ink
     drop[0] = True
     return np.where(drop[labels], 0, ink).astype(np.uint8)
+
+
+def _most_common(values: np.ndarray) -> int:
+    """The most common value, the smallest of equally common ones. A value held by more than
+    half the samples is it: white paper or the top-left colour is checked first, one pass
+    each, before sorting them all (np.unique, not bincount: a bincount over 24-bit colours
+    allocates 128 MB per page)."""
+    for guess in (0xFFFFFF, int(values[0])):
+        if 2 * np.count_nonzero(values == guess) > values.size:
+            return guess
+    uniq, counts = np.unique(values, return_counts=True)
+    return int(uniq[counts.argmax()])
 
 
 @dataclass
