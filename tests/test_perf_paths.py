@@ -189,3 +189,16 @@ def test_page_background_is_the_most_common_colour_as_np_unique_gives():
         values = values.astype(np.int64)
         uniq, counts = np.unique(values, return_counts=True)
         assert _most_common(values) == int(uniq[counts.argmax()])
+
+
+@pytest.mark.parametrize("xmlns", ["", ' xmlns="http://jats.nlm.nih.gov/ns/archiving/1.3/"'])
+def test_jats_figures_and_citations_found_in_any_namespace(xmlns):
+    from curate.ingest.jats import parse_jats
+
+    xml = (f'<article{xmlns}><front><article-meta><title-group><article-title>T</article-title></title-group>'
+           '</article-meta></front><body><p>We saw it (<xref ref-type="fig" rid="f1">Fig. 1</xref>). '
+           'Then <xref ref-type="bibr" rid="b1">[1]</xref> agreed.</p><fig id="f1"><label>Figure 1</label>'
+           '<caption><p>Cells.</p></caption><graphic href="f1.jpg"/></fig></body></article>').encode()
+    article = parse_jats(xml, doc_id="d", source_path="d.xml")
+    assert [f.label for f in article.figures] == ["Figure 1"]
+    assert article.figures[0].mentions == ["We saw it (Fig. 1)."]

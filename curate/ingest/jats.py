@@ -72,7 +72,7 @@ def parse_jats(xml_bytes: bytes, *, doc_id: str, source_path: str) -> ParsedArti
     """Document record and figures (captions, hrefs, mentions) of one JATS article."""
     root = parse_root(xml_bytes)
     meta = _path(root, "front", "article-meta")
-    fig_elements = [el for el in root.iter() if local_name(el) == "fig"]
+    fig_elements = list(root.iter("{*}fig"))  # in any or no namespace, filtered inside lxml
     mentions = collect_mentions(root, fig_elements, _is_supplement)
     figures = [_parse_fig(el, i + 1, mentions) for i, el in enumerate(fig_elements)]
     licence, licence_url = _licence(meta)

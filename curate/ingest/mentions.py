@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from html.entities import html5
 
 from lxml import etree
@@ -159,11 +160,17 @@ def split_sentences(text: str) -> list[str]:
     return [normalise_ws(text[a:b]) for a, b in sentence_spans(text) if text[a:b].strip()]
 
 
+@lru_cache(maxsize=64)
+def _spans_of(text: str) -> tuple[tuple[int, int], ...]:
+    """``sentence_spans`` of a paragraph, kept: every figure citation in it asks again."""
+    return tuple(sentence_spans(text))
+
+
 def sentences_at(text: str, span: tuple[int, int]) -> list[str]:
     """The sentence(s) of ``text`` that overlap ``span`` (an empty span picks its sentence)."""
     start, end = span
     picked = []
-    for a, b in sentence_spans(text):
+    for a, b in _spans_of(text):
         overlaps = a < end and start < b if end > start else a <= start < b or start == b == len(text)
         if overlaps:
             picked.append(normalise_ws(text[a:b]))
@@ -183,8 +190,8 @@ def _block_of(el: etree._Element) -> etree._Element:
 
 
 def fig_xrefs(root: etree._Element) -> Iterable[etree._Element]:
-    for el in root.iter():
-        if local_name(el) == "xref" and el.get("ref-type") == "fig":
+    for el in root.iter("{*}xref"):  # in any or no namespace, filtered inside lxml
+        if el.get("ref-type") == "fig":
             yield el
 
 
