@@ -34,11 +34,16 @@ def test_colour_distance_equals_int16_form(colour):
 
 
 def test_pdf_component_boxes_equal_per_pixel_reduction():
+    """Boxes from the dilated components' stats, mended at the image edges, against every
+    marked pixel's coordinates reduced per component."""
     rng = np.random.default_rng(2)
     ink = np.zeros((600, 800), np.uint8)
     for y, x in rng.integers(0, 560, (12, 2)):
         ink[y: y + rng.integers(1, 30), x: x + rng.integers(1, 30)] = 1  # blocks, some close enough to merge
     ink[500:505, 10:790] = 1
+    # at and near every edge and corner: dilation is clipped there
+    ink[0:3, 0:5] = ink[595:600, 795:800] = ink[0:10, 400:405] = ink[300:310, 797:800] = ink[590:600, 200:203] = 1
+    ink[40:45, 3:9] = ink[200:204, 20:30] = ink[580:584, 770:786] = 1
     texts = [(100.0, 20.0, 140.0, 30.0), (370.0, 5.0, 395.0, 10.0)]  # the second one alone: not graphic
     comps = _components(ink, texts)
     # Reference: every marked pixel's own coordinates reduced per dilated component.

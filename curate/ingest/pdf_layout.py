@@ -251,29 +251,39 @@ def _components(ink: np.ndarray, texts: list[Box]) -> _Components:
     mask = ink.copy()
     for x0, y0, x1, y1 in texts:
         mask[int(y0 * SCALE): int(np.ceil(y1 * SCALE)), int(x0 * SCALE): int(np.ceil(x1 * SCALE))] = 2
-    k = 2 * GAP_PT * SCALE + 1
+    r = GAP_PT * SCALE
     marked = (mask > 0).view(np.uint8)
-    n, labels = cv2.connectedComponents(cv2.dilate(marked, np.ones((k, k), np.uint8)))
-    # Each undilated piece lies inside one dilated component: reduce the pieces' own boxes
-    # (a few hundred) per component instead of every marked pixel (millions), and read
-    # labels only where something is marked (a page is mostly blank).
-    n_pieces, pieces, stats, _ = cv2.connectedComponentsWithStats(marked, connectivity=8)
-    at = np.flatnonzero(marked)
-    at_labels = labels.ravel()[at]
-    owner = np.zeros(n_pieces, np.int64)
-    owner[pieces.ravel()[at]] = at_labels
-    px, py = stats[1:, cv2.CC_STAT_LEFT], stats[1:, cv2.CC_STAT_TOP]
-    pw, ph = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]
-    lab = owner[1:]
-    boxes = np.tile(np.array([np.inf, np.inf, -np.inf, -np.inf]), (n, 1))
-    np.minimum.at(boxes[:, 0], lab, px)
-    np.minimum.at(boxes[:, 1], lab, py)
-    np.maximum.at(boxes[:, 2], lab, px + pw)
-    np.maximum.at(boxes[:, 3], lab, py + ph)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(cv2.dilate(marked, np.ones((2 * r + 1, 2 * r + 1), np.uint8)))
     graphic = np.zeros(n, bool)
-    graphic[at_labels[mask.ravel()[at] == 1]] = True
+    graphic[labels[mask == 1]] = True
     graphic[0] = False
-    return _Components(boxes / SCALE, graphic)
+    return _Components(_undilated_boxes(marked, labels, stats, r) / SCALE, graphic)
+
+
+def _undilated_boxes(marked: np.ndarray, labels: np.ndarray, stats: np.ndarray, r: int) -> np.ndarray:
+    """(K, 4) box ``[x0, y0, x1, y1)`` of the marked pixels of each dilated component (row 0,
+    the background, infinite). Dilating by a square of radius ``r`` grows a box by ``r`` on
+    each side, so the component's own box is its stats box shrunk by ``r``, except on a side
+    clipped by the image edge: there the marked pixels within ``r`` of that edge, which
+    belong to exactly the components touching it, give the true extent."""
+    h, w = marked.shape
+    left, top = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
+    right, bottom = left + stats[:, cv2.CC_STAT_WIDTH], top + stats[:, cv2.CC_STAT_HEIGHT]
+    boxes = np.stack([left + r, top + r, right - r, bottom - r], axis=1).astype(np.float64)
+    for axis, lo in ((1, True), (1, False), (0, True), (0, False)):  # left, right, top, bottom edges
+        size = w if axis == 1 else h
+        first = 0 if lo else max(0, size - 1 - r)
+        strip = np.s_[:, first:first + r + 1] if axis == 1 else np.s_[first:first + r + 1, :]
+        ys, xs = np.nonzero(marked[strip])
+        at = (xs if axis == 1 else ys) + first
+        lab = labels[strip][ys, xs]
+        col = (0 if axis == 1 else 1) + (0 if lo else 2)
+        if lo:
+            np.minimum.at(boxes[:, col], lab, at)
+        else:
+            np.maximum.at(boxes[:, col], lab, at + 1)
+    boxes[0] = (np.inf, np.inf, -np.inf, -np.inf)
+    return boxes
 
 
 def _hits(box: Box, others: list[Box]) -> bool:
