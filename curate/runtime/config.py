@@ -42,8 +42,9 @@ class IngestConfig(Section):
     max_archive_bytes: int = Field(2_000_000_000, ge=1)
     max_member_bytes: int = Field(500_000_000, ge=1)
     max_compression_ratio: float = Field(200.0, gt=1)
-    # Larger figures are downscaled once at ingest, so no later stage holds more pixels than
-    # this (a worker's peak memory grows with it: see BENCHMARKS.md, memory).
+    # Larger figures are downscaled once at ingest (a PDF region is rendered straight at this
+    # size), so no later stage holds more pixels than this (a worker's peak memory grows with
+    # it: see BENCHMARKS.md, memory).
     max_figure_pixels: int = Field(25_000_000, ge=10_000)
 
 
