@@ -109,6 +109,8 @@ def to_rgb_array(img: Image.Image) -> np.ndarray:
         rgba = img.convert("RGBA")
         white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         return np.asarray(Image.alpha_composite(white, rgba).convert("RGB"))
+    if img.mode == "RGB":  # convert() would copy the pixels once more, for nothing
+        return np.asarray(img)
     return np.asarray(img.convert("RGB"))
 
 

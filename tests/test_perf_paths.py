@@ -207,3 +207,14 @@ def test_jats_figures_and_citations_found_in_any_namespace(xmlns):
     article = parse_jats(xml, doc_id="d", source_path="d.xml")
     assert [f.label for f in article.figures] == ["Figure 1"]
     assert article.figures[0].mentions == ["We saw it (Fig. 1)."]
+
+
+@pytest.mark.parametrize(("mode", "fmt"), [("RGB", "PNG"), ("RGB", "JPEG"), ("L", "PNG"), ("CMYK", "JPEG"), ("P", "PNG")])
+def test_decode_rgb_equals_pillow_convert(mode, fmt):
+    rgb = np.random.default_rng(8).integers(0, 256, (23, 31, 3), dtype=np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(rgb).convert(mode).save(buf, format=fmt)
+    with Image.open(io.BytesIO(buf.getvalue())) as img:
+        want = np.asarray(img.convert("RGB"))
+    got = decode_rgb(buf.getvalue())
+    assert got.dtype == np.uint8 and got.shape == (23, 31, 3) and np.array_equal(got, want)
