@@ -241,3 +241,36 @@ def test_line_joining_repairs_hyphens() -> None:
     assert join_lines(["the GDP-", "binding site"], vocab) == "the GDP-binding site"
     assert join_lines(["EF-", "1A is", "  here"], vocab) == "EF-1A is here"
     assert join_lines(["pro\u00ad", "teins"], vocab) == "proteins"
+
+
+def test_ingest_stage_renders_pdf_figures_within_max_figure_pixels(tmp_path: Path, monkeypatch) -> None:
+    from curate.ingest.discover import discover_sources
+    from curate.records import Figure
+    from curate.runtime.blobs import BlobStore
+    from curate.runtime.config import load_config
+    from curate.runtime.manifest import RunLayout, read_records
+    from curate.runtime.runner import LocalRunner
+    from stages.ingest import IngestStage
+
+    clip_renders: list[int] = []  # a spy on the real renderer: the stage passes its limit down
+    real = pymupdf.Page.get_pixmap
+
+    def recording(self, *args, **kwargs):
+        pix = real(self, *args, **kwargs)
+        if kwargs.get("clip") is not None:
+            clip_renders.append(pix.width * pix.height)
+        return pix
+
+    monkeypatch.setattr(pymupdf.Page, "get_pixmap", recording)
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    (inputs / "made.pdf").write_bytes(_synthetic_pdf())
+    cfg = load_config(None, [f"input_dir={inputs}", f"runs_dir={tmp_path / 'runs'}", "name=t", "runner=local",
+                             "ingest.max_figure_pixels=60000"])
+    LocalRunner(cfg, [IngestStage], lambda c: discover_sources(Path(c.input_dir))).run()
+    layout = RunLayout(cfg.run_dir)
+    (fig,) = read_records(layout.table("ingest", "figures", 0), Figure)
+    assert 0.97 * 60_000 <= fig.width * fig.height <= 60_000
+    assert clip_renders == [fig.width * fig.height]  # rendered at that size, not shrunk after
+    png = BlobStore(layout.blobs).get(fig.image_sha256)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and decode_rgb(png).shape == (fig.height, fig.width, 3)

@@ -203,7 +203,7 @@ def render_zoom(clip: pymupdf.Rect, dpi: int, max_pixels: int) -> float | None:
     zoom = dpi / 72
     if pixels(zoom) <= max_pixels:
         return None
-    zoom *= math.sqrt(max_pixels / (clip.width * clip.height * zoom * zoom))
+    zoom *= math.sqrt(max_pixels / max(clip.width * clip.height * zoom * zoom, 1.0))
     while zoom > 1e-3 and pixels(zoom) > max_pixels:  # a pixel of rounding on each side, at most
         zoom *= 0.999
     return zoom
