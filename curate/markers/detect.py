@@ -107,8 +107,9 @@ def _solid_candidates(
         if x == 0 or y == 0 or x + w == pw or y + h == ph:
             continue
         comp = labels[y : y + h, x : x + w] == i
-        clear = isolated(comp.astype(np.uint8), loose, x, y)
-        if clear < MIN_CLEAR or (light is not None and light_surround(*light, comp, x, y)):
+        if light is not None and light_surround(*light, comp, x, y):
+            continue
+        if isolated(comp.astype(np.uint8), loose, x, y) < MIN_CLEAR:
             continue
         det = _classify_solid(comp, x, y, a, lambda comp=comp, x=x, y=y: _typeset_star(rgb, comp, x, y, colour))
         if det is None:
@@ -202,14 +203,24 @@ def _outline_pixels(mask: np.ndarray, outer: np.ndarray, hole: np.ndarray, x: in
     return band & (mask[y : y + h, x : x + w] > 0).astype(np.uint8)
 
 
+def closed_outlines(mask: np.ndarray, close_px: int):
+    """``cv2.findContours`` (two-level hierarchy) of the mask closed by a ``close_px`` square,
+    in panel pixels. Only the box around the ink is closed and traced, with a margin of one
+    kernel beyond which closing changes nothing: the same contours, in the same order."""
+    ph, pw = mask.shape
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (close_px, close_px))
+    x, y, w, h = cv2.boundingRect(mask)
+    x0, y0, x1, y1 = max(0, x - close_px), max(0, y - close_px), min(pw, x + w + close_px), min(ph, y + h + close_px)
+    closed = cv2.morphologyEx(mask[y0:y1, x0:x1], cv2.MORPH_CLOSE, kernel)
+    return cv2.findContours(closed, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE, offset=(x0, y0))
+
+
 def _ring_candidates(
     mask: np.ndarray, loose: np.ndarray, colour: str, rgb: np.ndarray, close_px: int, glyphs: np.ndarray
 ) -> list[DetectedMarker]:
     """Boxes and circles: closed outlines (dashes joined by closing) with an enclosed hole."""
     ph, pw = mask.shape
-    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (close_px, close_px))
-    closed = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, kernel)
-    contours, hier = cv2.findContours(closed, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    contours, hier = closed_outlines(mask, close_px)
     if hier is None:
         return []
     hier = hier[0]
@@ -377,4 +388,6 @@ def detect_markers(rgb_panel: np.ndarray, expected: Expected | None = None) -> M
             found.extend(_ring_candidates(mask, loose[colour], colour, rgb, close_px, glyphs))
     kept = finalise(_suppress(found), expected)
     scan.markers = sorted(kept, key=lambda d: (d.bbox_xyxy[1], d.bbox_xyxy[0]))
+    # in reading order, not in OpenCV's label order (which depends on how it splits the image)
+    scan.scale_bars.sort(key=lambda b: (b[1], b[0]))
     return scan
