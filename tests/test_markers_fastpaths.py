@@ -11,6 +11,7 @@ import pytest
 from curate.markers.colours import SATURATED, hue_mask
 from curate.markers.detect import closed_outlines
 from curate.markers.masks import colour_masks, components, hysteresis, odd_size
+from curate.markers.shapes import median, principal_axes
 from curate.markers.synth import background, draw_one, jpeg
 
 
@@ -118,3 +119,26 @@ def test_closing_the_ink_box_finds_the_whole_mask_outlines(close_px):
         got, got_h = closed_outlines(mask, close_px)
         assert np.array_equal(got_h, want_h)
         assert len(got) == len(want) and all(np.array_equal(a, b) for a, b in zip(got, want, strict=True))
+
+
+def test_short_median_equals_numpy_median():
+    rng = np.random.default_rng(6)
+    for n in range(1, 20):
+        for a in (rng.normal(size=n) * 10, np.round(rng.uniform(0, 5, n)), -np.abs(rng.normal(size=n))):
+            assert median(a) == float(np.median(a))
+
+
+def test_principal_axes_equal_numpy_covariance_and_eigh():
+    rng = np.random.default_rng(7)
+    for _ in range(50):
+        n = int(rng.integers(3, 400))
+        xs, ys = rng.integers(0, 500, n), rng.integers(0, 500, n)
+        pts = np.stack([xs, ys], 1).astype(np.float64)
+        mean = pts.mean(0)
+        d = pts - mean
+        cov = np.array([[d[:, 0] @ d[:, 0], d[:, 0] @ d[:, 1]], [d[:, 0] @ d[:, 1], d[:, 1] @ d[:, 1]]]) / (n - 1)
+        w, v = np.linalg.eigh(cov)
+        got_mean, major, minor = principal_axes(xs, ys)
+        assert np.array_equal(got_mean, mean)
+        assert np.array_equal(major, v[:, int(np.argmax(w))])
+        assert np.array_equal(minor, np.array([-major[1], major[0]]))
