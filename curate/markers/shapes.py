@@ -12,6 +12,8 @@ import math
 import cv2
 import numpy as np
 
+_BOX3 = np.ones(3) / 3
+
 
 def _centred_axes(xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``principal_axes`` plus the ``N x 2`` float offsets of the pixels from their mean."""
@@ -23,13 +25,14 @@ def _centred_axes(xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarra
     d = pts - mean
     if n <= 2:
         return mean, np.array([1.0, 0.0]), np.array([0.0, 1.0]), d
+    dx, dy = d[:, 0], d[:, 1]
     # The 2 x 2 covariance from three dot products (np.cov's general path cost more than the
     # rest of the arrow test); LAPACK's symmetric eigensolver on it, as np.linalg.eigh calls it
     # (without its Python checks, a third of this function), so the axes and signs are unchanged.
-    sxx, syy, sxy = float(d[:, 0] @ d[:, 0]), float(d[:, 1] @ d[:, 1]), float(d[:, 0] @ d[:, 1])
+    sxx, syy, sxy = float(dx @ dx), float(dy @ dy), float(dx @ dy)
     cov = np.array([[sxx, sxy], [sxy, syy]]) / (n - 1)
     w, v = _eigh(cov)
-    major = v[:, int(np.argmax(w))]
+    major = v[:, 0 if w[0] >= w[1] else 1]  # np.argmax: the first of equal values
     return mean, major, np.array([-major[1], major[0]]), d
 
 
@@ -252,8 +255,9 @@ def star_score(contour: np.ndarray, area: float) -> float:
     x, y, w, h = cv2.boundingRect(contour)
     if not (0.6 <= w / max(h, 1) <= 1.65) or not (0.25 <= solidity <= 0.88):
         return 0.0
-    pts = contour.reshape(-1, 2).astype(np.float64)
-    c = pts.mean(0)
+    flat = contour.reshape(-1, 2)
+    pts = flat.astype(np.float64)
+    c = flat.sum(0) / len(flat)  # integer sums: the mean np.mean gives, for less overhead
     ang = np.arctan2(pts[:, 1] - c[1], pts[:, 0] - c[0])
     rad = np.hypot(pts[:, 0] - c[0], pts[:, 1] - c[1])
     # Small glyphs have few contour points: empty bins are filled from their neighbours.
@@ -264,17 +268,19 @@ def star_score(contour: np.ndarray, area: float) -> float:
     full = prof > 0
     if not full.all():
         pos = np.nonzero(full)[0]
-        prof = np.interp(np.arange(bins), np.r_[pos - bins, pos, pos + bins], np.tile(prof[pos], 3))
-    prof = np.convolve(np.r_[prof[-2:], prof, prof[:2]], np.ones(3) / 3, "same")[2:-2]
-    thr = 0.5 * (prof.max() + np.median(prof))
+        prof = np.interp(np.arange(bins), np.concatenate((pos - bins, pos, pos + bins)), np.tile(prof[pos], 3))
+    prof = np.convolve(np.concatenate((prof[-2:], prof, prof[:2])), _BOX3, "same")[2:-2]
+    thr = 0.5 * (prof.max() + median(prof))
     above = prof > thr
     starts = np.nonzero(above & ~np.roll(above, 1))[0]
     spokes = len(starts)
+    if spokes < 5 or spokes > 10:
+        return 0.0
     depth = 1.0 - np.percentile(prof, 15) / max(prof.max(), 1e-6)
-    if spokes < 5 or spokes > 10 or depth < 0.3:
+    if depth < 0.3:
         return 0.0
     # Spokes of a drawn asterisk are evenly spaced; ragged blobs have irregular lobes.
-    gaps = np.diff(np.r_[starts, starts[0] + bins])
+    gaps = np.diff(np.append(starts, starts[0] + bins))
     if float(np.std(gaps)) > 0.35 * float(np.mean(gaps)):
         return 0.0
     return float(np.clip(0.5 + 0.5 * depth, 0, 1))
