@@ -116,3 +116,12 @@ def test_fingerprint_of_a_crop_equals_that_of_its_copy():
     crop = rgb[10:200, 30:290]
     a, b = fingerprint("a", "d", crop), fingerprint("a", "d", crop.copy())
     assert a == b and a.informative
+
+
+def test_text_evidence_counts_repeated_texts_alike():
+    from curate.quality.vocab import load_vocab, text_evidence
+
+    texts = [("Axial CT of the abdomen; CT angiography, CT, CT", 1.0), ("MRI and ct", 0.5), ("", 1.0)]
+    first = text_evidence("modality", texts)
+    assert first == text_evidence("modality", texts) == text_evidence("modality", texts, load_vocab())
+    assert first["ct"] == 1.0 * 3 + 0.5 * 1 and first["mri"] == 0.5  # at most 3 hits per text
