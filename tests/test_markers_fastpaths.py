@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from curate.markers.colours import SATURATED, hue_mask
-from curate.markers.detect import closed_outlines
 from curate.markers.masks import colour_masks, components, hysteresis, odd_size
+from curate.markers.rings import closed_outlines
 from curate.markers.shapes import median, principal_axes
 from curate.markers.synth import background, draw_one, jpeg
 
