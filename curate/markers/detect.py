@@ -6,7 +6,7 @@ hysteresis so faint shafts stay attached; see ``masks``) — then connected comp
 text-line and context filters (``context``), the shape tests of ``shapes`` (glyphs that fit
 no shape get a second look in the retry masks) and the calibration of
 ``calibrate`` (colour priors, optional caption guidance, report threshold, per-panel cap).
-Closed outlines (boxes, circles) come from a morphologically closed copy of each mask so
+Closed outlines (boxes, circles; ``rings``) come from a morphologically closed copy of each mask so
 dashed outlines join. All coordinates are panel pixels (x right, y down); boxes are
 half-open xyxy.
 """
@@ -14,7 +14,6 @@ half-open xyxy.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -22,50 +21,26 @@ import numpy as np
 from curate.markers.calibrate import Expected, finalise
 from curate.markers.colours import name_of_pixels
 from curate.markers.context import (
-    SHARP_APEX_DEG,
     behind,
     beside,
     connector,
     context_ok,
-    corner_inset_frame,
     isolated,
     light_surround,
     light_table,
     local_glyphs,
-    outlines_content,
     pure_ink,
     text_like,
 )
-from curate.markers.frames import MIN_SIDE as FRAME_MIN_SIDE
-from curate.markers.frames import frame_box
+from curate.markers.found import KINDS, MIN_CLEAR, MIN_CONFIDENCE, DetectedMarker, MarkerScan
 from curate.markers.masks import colour_masks, components, retry_components
 from curate.markers.petals import MIN_SIDE, ink_strength, petal_score
-from curate.markers.shapes import arrow_score, ring_shape, star_score, triangle_score
+from curate.markers.rings import ring_candidates
+from curate.markers.shapes import arrow_score, star_score, triangle_score
 
-KINDS = ("arrow", "arrowhead", "asterisk", "box", "circle")
-MIN_CONFIDENCE = 0.45
-MIN_CLEAR = 0.7
+__all__ = ["KINDS", "DetectedMarker", "MarkerScan", "detect_markers"]
+
 ARROW_OVER_HEAD = 0.55
-
-
-@dataclass(frozen=True)
-class DetectedMarker:
-    """One marker; ``tip_xy``/``direction_deg`` only for arrows and arrowheads (0 = right, 90 = down)."""
-
-    kind: str
-    colour: str
-    bbox_xyxy: tuple[int, int, int, int]
-    tip_xy: tuple[int, int] | None
-    direction_deg: float | None
-    confidence: float
-
-
-@dataclass
-class MarkerScan:
-    """Markers and scale bars found in one panel."""
-
-    markers: list[DetectedMarker] = field(default_factory=list)
-    scale_bars: list[tuple[int, int, int, int]] = field(default_factory=list)
 
 
 def _is_scale_bar(w: int, h: int, area: int, panel_wh: tuple[int, int]) -> bool:
@@ -107,8 +82,9 @@ def _solid_candidates(
         if x == 0 or y == 0 or x + w == pw or y + h == ph:
             continue
         comp = labels[y : y + h, x : x + w] == i
-        clear = isolated(comp.astype(np.uint8), loose, x, y)
-        if clear < MIN_CLEAR or (light is not None and light_surround(*light, comp, x, y)):
+        if light is not None and light_surround(*light, comp, x, y):
+            continue
+        if isolated(comp.astype(np.uint8), loose, x, y) < MIN_CLEAR:
             continue
         det = _classify_solid(comp, x, y, a, lambda comp=comp, x=x, y=y: _typeset_star(rgb, comp, x, y, colour))
         if det is None:
@@ -192,120 +168,6 @@ def _classify_solid(comp: np.ndarray, x0: int, y0: int, area: int, petals: Calla
     return "asterisk", star, None, None, 0.0
 
 
-def _outline_pixels(mask: np.ndarray, outer: np.ndarray, hole: np.ndarray, x: int, y: int, w: int, h: int) -> np.ndarray:
-    """uint8 crop (``h x w`` at ``x, y``) of the mask pixels between an outline and its hole."""
-    shift = np.array([x, y])
-    band = np.zeros((h, w), np.uint8)
-    cv2.drawContours(band, [outer - shift], -1, 1, -1)
-    if hole is not None:
-        cv2.drawContours(band, [hole - shift], -1, 0, -1)
-    return band & (mask[y : y + h, x : x + w] > 0).astype(np.uint8)
-
-
-def _ring_candidates(
-    mask: np.ndarray, loose: np.ndarray, colour: str, rgb: np.ndarray, close_px: int, glyphs: np.ndarray
-) -> list[DetectedMarker]:
-    """Boxes and circles: closed outlines (dashes joined by closing) with an enclosed hole."""
-    ph, pw = mask.shape
-    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (close_px, close_px))
-    closed = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, kernel)
-    contours, hier = cv2.findContours(closed, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
-    if hier is None:
-        return []
-    hier = hier[0]
-    out: list[DetectedMarker] = []
-    for i, c in enumerate(contours):
-        if hier[i][3] != -1:
-            continue
-        x, y, w, h = cv2.boundingRect(c)
-        # Frames of the whole image and tiny specks are not markers.
-        if min(w, h) < 7 or (w > 0.8 * pw and h > 0.8 * ph) or w * h > 0.5 * pw * ph:
-            continue
-        # a contour without a hole can only be a frame, and frames are sought in the fine pass
-        if hier[i][2] == -1 and (close_px != 3 or min(w, h) < FRAME_MIN_SIDE):
-            continue
-        hole, j, hole_c = 0.0, hier[i][2], None
-        while j != -1:
-            if cv2.contourArea(contours[j]) > hole:
-                hole, hole_c = cv2.contourArea(contours[j]), contours[j]
-            j = hier[j][0]
-        kind, score = ring_shape(c, hole) if hole_c is not None else (None, 0.0)
-        tip = direction = None
-        apex, name = 0.0, colour
-        if kind is None and close_px == 3 and hole_c is not None:
-            outlined = _outlined_head(c, hole, hole_c, rgb)
-            if outlined is not None:
-                fill_colour, score, tip, direction, apex = outlined
-                kind, name = "arrowhead", fill_colour or colour
-        # A box whose content shares its hue (heat-map cells) joins it in the mask: no hole
-        # is left to test, but its four sides are still one line of one colour.
-        framed = kind is None and close_px == 3 and cv2.contourArea(c) >= 0.9 * w * h
-        if framed:
-            kind, score = "box", frame_box(rgb, mask, (x, y, w, h))
-        if kind is None or score < MIN_CONFIDENCE:
-            continue
-        if kind != "arrowhead" and not framed and not outlines_content(rgb, c, hole_c):
-            continue
-        # The bowl of an "O", "D" or "o" in a word: letters of the same height beside it.
-        # (A framed box's content shares its hue, unlike an inset's frame over an image; the
-        # first column of a heat map has page beside and below it, as an inset would.)
-        if kind == "box" and not framed and corner_inset_frame(rgb, (x, y, x + w, y + h)):
-            continue
-        if kind != "arrowhead" and text_like((x, y, w, h), glyphs, exclude_overlap=True) >= 1:
-            continue
-        # Drawn outlines stand out from what lies on either side of them; iso-intensity rings
-        # of pseudo-coloured (LUT) images fade into pixels of the same hue.
-        if isolated(_outline_pixels(mask, c, hole_c, x, y, w, h), loose, x, y) < MIN_CLEAR:
-            continue
-        if not context_ok(kind, name, rgb, (x, y, x + w, y + h), apex):
-            continue
-        if kind != "arrowhead" and colour == "other":
-            ring = mask[y : y + h, x : x + w] > 0
-            name = name_of_pixels(rgb[y : y + h, x : x + w][ring])
-        out.append(DetectedMarker(kind, name, (x, y, x + w, y + h), tip, direction, round(score, 3)))
-    return out
-
-
-def _outlined_head(outer: np.ndarray, outer_area_hole: float, hole: np.ndarray, rgb: np.ndarray):
-    """An outlined arrowhead: a triangular outline (usually dark) around a flat fill of another
-    colour, or a hollow sharp one (the image shows through). Returns (fill colour name, or
-    ``None`` for a hollow head, score, tip, direction, apex angle) or ``None``."""
-    area = cv2.contourArea(outer)
-    if hole is None or area < 60 or outer_area_hole < 0.2 * area:
-        return None
-    inner_score, inner_tip, inner_dir, inner_apex = triangle_score(hole, cv2.contourArea(hole))
-    if inner_score < MIN_CONFIDENCE:
-        return None
-    score, tip, direction, apex = triangle_score(outer, area)
-    if score < MIN_CONFIDENCE or not _three_corners(outer):
-        # Shading or a line touching the outline spoils the outer contour: a sharp triangular
-        # hole that fills most of it is still the head.
-        if inner_apex > SHARP_APEX_DEG or outer_area_hole < 0.8 * area or not _three_corners(hole):
-            return None
-        score, tip, direction, apex = inner_score, inner_tip, inner_dir, inner_apex
-    x, y, w, h = cv2.boundingRect(hole)
-    # One pixel of margin so that erosion also peels the fill off the crop's edges.
-    x, y = max(0, x - 1), max(0, y - 1)
-    crop = rgb[y : y + h + 2, x : x + w + 2]
-    fill = np.zeros(crop.shape[:2], np.uint8)
-    cv2.drawContours(fill, [hole - np.array([x, y])], -1, 1, -1)
-    fill = cv2.erode(fill, np.ones((3, 3), np.uint8))
-    pixels = crop[fill > 0]
-    if len(pixels) < 10:
-        return None
-    if float(pixels.std(axis=0).max()) <= 25:
-        return name_of_pixels(pixels), score, tip, direction, apex
-    # A triangle of image content is not filled flat; only a sharp pointer-shaped outline
-    # (apex under SHARP_APEX_DEG, both contours) is taken for a hollow head.
-    if max(apex, inner_apex) > SHARP_APEX_DEG:
-        return None
-    return None, score, tip, direction, apex
-
-
-def _three_corners(contour: np.ndarray) -> bool:
-    return len(cv2.approxPolyDP(contour, 0.06 * cv2.arcLength(contour, True), True)) == 3
-
-
 def _iou_or_contained(a, b) -> float:
     ix = max(0, min(a[2], b[2]) - max(a[0], b[0]))
     iy = max(0, min(a[3], b[3]) - max(a[1], b[1]))
@@ -374,7 +236,9 @@ def detect_markers(rgb_panel: np.ndarray, expected: Expected | None = None) -> M
                 more = np.concatenate([glyphs, again[1][again[2], :4]])
                 found.extend(_solid_candidates(mask, loose[colour], colour, rgb, None, again, more, light)[0])
         for close_px in (3, 9):
-            found.extend(_ring_candidates(mask, loose[colour], colour, rgb, close_px, glyphs))
+            found.extend(ring_candidates(mask, loose[colour], colour, rgb, close_px, glyphs))
     kept = finalise(_suppress(found), expected)
     scan.markers = sorted(kept, key=lambda d: (d.bbox_xyxy[1], d.bbox_xyxy[0]))
+    # in reading order, not in OpenCV's label order (which depends on how it splits the image)
+    scan.scale_bars.sort(key=lambda b: (b[1], b[0]))
     return scan

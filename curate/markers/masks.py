@@ -9,11 +9,50 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from curate.markers.colours import SATURATED, hue_mask
+from curate.markers.colours import HUE_RANGES, SATURATED
 
 # Glyphs found only on the second look must be marker-sized: a speck cut out of texture
 # fits any small shape.
 MIN_RETRY_SIDE = 10
+
+
+# The three hue masks per colour (strict, retry, loose) differ only in their saturation and
+# value floors, and each floor pair lies inside the next looser one, so one pass labels every
+# pixel with its hue class and the strictest level it meets: code = 4 * class + level. Each
+# mask is then one single-channel range test of that code (21 three-channel ones before).
+LEVELS = {"masks": (90, 90, 3), "retry": (60, 70, 2), "loose": (45, 50, 1)}  # (min sat, min val, level)
+_HUE_CODE = np.zeros(256, np.uint8)
+for _k, _name in enumerate(SATURATED):
+    for _lo, _hi in HUE_RANGES[_name]:
+        _HUE_CODE[_lo:_hi] = 4 * _k
+_SAT_LEVEL = np.zeros(256, np.uint8)
+_VAL_LEVEL = np.zeros(256, np.uint8)
+for _sat, _val, _level in sorted(LEVELS.values(), key=lambda t: t[2]):
+    _SAT_LEVEL[_sat:] = _level
+    _VAL_LEVEL[_val:] = _level
+
+
+def hue_codes(hue: np.ndarray, sat: np.ndarray, val: np.ndarray) -> np.ndarray:
+    """uint8 ``4 * (index in SATURATED) + level`` per pixel of OpenCV HSV planes; level
+    3 / 2 / 1 / 0: the pixel meets the strict / retry / loose floors of ``LEVELS`` / none."""
+    return cv2.add(cv2.LUT(hue, _HUE_CODE), cv2.min(cv2.LUT(sat, _SAT_LEVEL), cv2.LUT(val, _VAL_LEVEL)))
+
+
+def _above(a: np.ndarray, t: int) -> np.ndarray:
+    """0/255 where ``a > t`` (uint8)."""
+    return cv2.threshold(a, t, 255, cv2.THRESH_BINARY)[1]
+
+
+def _below(a: np.ndarray, t: int) -> np.ndarray:
+    """0/255 where ``a < t`` (uint8)."""
+    return cv2.threshold(a, t - 1, 255, cv2.THRESH_BINARY_INV)[1]
+
+
+def _all(*masks: np.ndarray) -> np.ndarray:
+    out = masks[0]
+    for m in masks[1:]:
+        out = cv2.bitwise_and(out, m)
+    return out
 
 
 def odd_size(n: float) -> int:
@@ -24,11 +63,17 @@ def odd_size(n: float) -> int:
 def hysteresis(strong: np.ndarray, weak: np.ndarray) -> np.ndarray:
     """Components of ``weak`` that contain a ``strong`` pixel (thin, faint shafts of light
     arrows on fluorescence drop out of the strict mask and would split the glyph)."""
-    n, labels = cv2.connectedComponents(weak | strong, connectivity=8)
+    both = cv2.bitwise_or(weak, strong)
+    out = np.zeros_like(both)
+    x, y, w, h = cv2.boundingRect(both)  # labelling only the box around the ink is the same
+    if w == 0:
+        return out
+    n, labels = cv2.connectedComponents(both[y : y + h, x : x + w], connectivity=8)
     keep = np.zeros(n, bool)
-    keep[np.unique(labels[strong > 0])] = True
+    keep[labels[strong[y : y + h, x : x + w] > 0]] = True
     keep[0] = False
-    return keep[labels].astype(np.uint8) * 255
+    out[y : y + h, x : x + w] = keep[labels].astype(np.uint8) * 255
+    return out
 
 
 def colour_masks(rgb: np.ndarray):
@@ -45,31 +90,48 @@ def colour_masks(rgb: np.ndarray):
     h, w = gray.shape
     k = odd_size(np.clip(min(h, w) / 10, 15, 61))
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
-    sat, val = hsv[..., 1], hsv[..., 2]
-    masks = {name: hue_mask(hsv, name, 90, 90) for name in SATURATED}
-    loose = {name: hue_mask(hsv, name, 45, 50) for name in SATURATED}
-    retry = {name: hue_mask(hsv, name, 60, 70) for name in SATURATED}
+    hue, sat, val = cv2.split(hsv)
+    codes = hue_codes(hue, sat, val)
+    # A colour without a strict pixel has nothing to detect: its masks are not made.
+    present = cv2.calcHist([codes], [0], None, [4 * len(SATURATED)], [0, 4 * len(SATURATED)]).ravel()[3::4] > 0
+    empty = np.zeros_like(codes)
+    empty.flags.writeable = False
+    masks, retry, loose = {}, {}, {}
+    for i, name in enumerate(SATURATED):
+        for out, (_s, _v, level) in zip((masks, retry, loose), LEVELS.values(), strict=True):
+            out[name] = cv2.inRange(codes, 4 * i + level, 4 * i + 3) if present[i] else empty
     tophat = cv2.morphologyEx(gray, cv2.MORPH_TOPHAT, kernel)
     blackhat = cv2.morphologyEx(gray, cv2.MORPH_BLACKHAT, kernel)
-    strict_white = ((sat < 70) & (val > 165) & (tophat > 45)).astype(np.uint8) * 255
+    strict_white = _all(_below(sat, 70), _above(val, 165), _above(tophat, 45))
     # Thin (1-2 px) shafts of small arrows are blurred to mid-grey by downscaling: they join
     # the glyph when they still stand far above the local background.
-    mid_white = ((sat < 90) & (val > 140) & (tophat > 30)) | ((sat < 60) & (val > 100) & (tophat > 80))
-    mid_white = mid_white.astype(np.uint8) * 255
+    mid_white = cv2.bitwise_or(_all(_below(sat, 90), _above(val, 140), _above(tophat, 30)),
+                               _all(_below(sat, 60), _above(val, 100), _above(tophat, 80)))
     masks["white"] = hysteresis(strict_white, mid_white)
-    retry["white"] = ((sat < 50) & (val > 230) & (tophat > 60)).astype(np.uint8) * 255
-    masks["black"] = ((val < 80) & (blackhat > 70)).astype(np.uint8) * 255
+    retry["white"] = _all(_below(sat, 50), _above(val, 230), _above(tophat, 60))
+    masks["black"] = _all(_below(val, 80), _above(blackhat, 70))
     # Loose masks are relative to the local background too, so that a dark marker on a dark
     # image (or a light one on a light image) still has a clear ring around it.
-    loose["white"] = ((sat < 100) & (val > 125) & (tophat > 20)).astype(np.uint8) * 255
-    loose["black"] = ((val < 125) & (blackhat > 25)).astype(np.uint8) * 255
+    loose["white"] = _all(_below(sat, 100), _above(val, 125), _above(tophat, 20))
+    loose["black"] = _all(_below(val, 125), _above(blackhat, 25))
     return masks, loose, retry
 
 
 def components(mask: np.ndarray):
-    """(labels, stats, indices of glyph-sized components) of one colour mask."""
+    """(labels, stats, indices of glyph-sized components) of one colour mask.
+
+    Only the box around the mask's pixels is labelled (masks are mostly empty): the labels,
+    their order and their stats are those of the whole mask, except row 0 of ``stats`` (the
+    background's), which describes the box's background and is not used."""
     ph = mask.shape[0]
-    _n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    labels = np.zeros(mask.shape, np.int32)
+    x, y, w, h = cv2.boundingRect(mask)
+    if w == 0:
+        return labels, np.zeros((1, 5), np.int32), np.zeros(0, np.int64)
+    _n, labels[y : y + h, x : x + w], stats, _ = cv2.connectedComponentsWithStats(mask[y : y + h, x : x + w],
+                                                                                connectivity=8)
+    stats[1:, 0] += x
+    stats[1:, 1] += y
     area = stats[:, cv2.CC_STAT_AREA]
     small = np.where((area >= 4) & (stats[:, 3] <= 0.3 * ph + 20))[0]
     return labels, stats, small[small > 0]

@@ -19,6 +19,9 @@ RING_SAMPLES = 72
 # Below 12 px the petals of a coloured glyph are 1-2 chroma samples apart after JPEG, and
 # filled plot stars of that size have the same ring profile.
 MIN_SIDE = 12
+_BOX3 = np.ones(3) / 3
+_ANGLES = np.linspace(0, 2 * np.pi, RING_SAMPLES, endpoint=False)
+_COS, _SIN = np.cos(_ANGLES), np.sin(_ANGLES)
 
 
 def ink_strength(rgb_crop: np.ndarray, colour: str, comp: np.ndarray) -> np.ndarray:
@@ -45,26 +48,28 @@ def _lobes(profile: np.ndarray) -> tuple[list[int], float, float]:
 
     Hysteresis: a lobe rises above 60% of the profile's range and ends below 35% (a JPEG
     ripple along a petal does not split it in two)."""
-    p = np.convolve(np.r_[profile[-1], profile, profile[0]], np.ones(3) / 3, "valid")
+    p = np.convolve(np.concatenate((profile[-1:], profile, profile[:1])), _BOX3, "valid")
     lo, hi = float(p.min()), float(p.max())
     if hi < 0.5 or hi - lo < 0.3:
         return [], 0.0, 0.0
     high, low = lo + 0.6 * (hi - lo), lo + 0.35 * (hi - lo)
     start = int(np.argmin(p))
+    n = len(p)
+    values = p.tolist()  # the walk compares Python floats: the same numbers, far less overhead
     inside, starts, peaks = False, [], []
-    for k in range(len(p)):
-        i = (start + k) % len(p)
-        if not inside and p[i] > high:
+    for k in range(n):
+        i = (start + k) % n
+        if not inside and values[i] > high:
             inside = True
             starts.append(k)
             peaks.append(i)
-        elif inside and p[i] < low:
+        elif inside and values[i] < low:
             inside = False
-        elif inside and p[i] > p[peaks[-1]]:
+        elif inside and values[i] > values[peaks[-1]]:
             peaks[-1] = i
     if len(starts) < 2:
         return peaks, hi - lo, 0.0
-    gaps = np.diff(np.r_[starts, starts[0] + len(p)])
+    gaps = np.diff(np.array([*starts, starts[0] + n]))
     return peaks, hi - lo, max(0.0, 1.0 - float(np.std(gaps)) / float(np.mean(gaps)) / 0.35)
 
 
@@ -85,10 +90,12 @@ def petal_score(strength: np.ndarray, comp: np.ndarray) -> float:
     hub = strength[int(round(cy)) - 1 : int(round(cy)) + 2, int(round(cx)) - 1 : int(round(cx)) + 2]
     if hub.size == 0 or float(hub.mean()) < 0.6:
         return 0.0
-    ang = np.linspace(0, 2 * np.pi, RING_SAMPLES, endpoint=False)
+    ang = _ANGLES
     counts, scores, outer = [], [], []
-    for f in RING_FRACTIONS:
-        prof = _sample(strength, cx + f * radius * np.cos(ang), cy + f * radius * np.sin(ang))
+    for r, f in enumerate(RING_FRACTIONS):
+        if len(counts) + len(RING_FRACTIONS) - r < 2:
+            return 0.0  # too few rings left for two to agree (below)
+        prof = _sample(strength, cx + f * radius * _COS, cy + f * radius * _SIN)
         peaks, contrast, regular = _lobes(prof)
         if 5 <= len(peaks) <= 8 and regular > 0:
             counts.append(len(peaks))

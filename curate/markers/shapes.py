@@ -12,27 +12,60 @@ import math
 import cv2
 import numpy as np
 
+_BOX3 = np.ones(3) / 3
+
+
+def _centred_axes(xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``principal_axes`` plus the ``N x 2`` float offsets of the pixels from their mean."""
+    n = len(xs)
+    pts = np.empty((n, 2))
+    pts[:, 0], pts[:, 1] = xs, ys
+    # Integer coordinates sum exactly, so this is the mean np.mean gives, for less overhead.
+    mean = np.array([xs.sum() / n, ys.sum() / n], np.float64)
+    d = pts - mean
+    if n <= 2:
+        return mean, np.array([1.0, 0.0]), np.array([0.0, 1.0]), d
+    dx, dy = d[:, 0], d[:, 1]
+    # The 2 x 2 covariance from three dot products (np.cov's general path cost more than the
+    # rest of the arrow test); LAPACK's symmetric eigensolver on it, as np.linalg.eigh calls it
+    # (without its Python checks, a third of this function), so the axes and signs are unchanged.
+    sxx, syy, sxy = float(dx @ dx), float(dy @ dy), float(dx @ dy)
+    cov = np.array([[sxx, sxy], [sxy, syy]]) / (n - 1)
+    w, v = _eigh(cov)
+    major = v[:, 0 if w[0] >= w[1] else 1]  # np.argmax: the first of equal values
+    return mean, major, np.array([-major[1], major[0]]), d
+
+
+def _eigh(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return _EIGH_LO(a, signature="d->dd")
+
+
+try:  # the gufunc behind np.linalg.eigh(a, "L") for float64
+    from numpy.linalg import _umath_linalg
+
+    _EIGH_LO = _umath_linalg.eigh_lo
+except (ImportError, AttributeError):  # another NumPy layout: the public wrapper
+    _EIGH_LO = lambda a, signature: tuple(np.linalg.eigh(a))  # noqa: E731
+
 
 def principal_axes(xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Mean point, unit major axis and unit minor axis of a pixel set."""
-    pts = np.stack([xs, ys], 1).astype(np.float64)
-    mean = pts.mean(0)
-    if len(pts) <= 2:
-        return mean, np.array([1.0, 0.0]), np.array([0.0, 1.0])
-    d = pts - mean
-    # The 2 x 2 covariance from three dot products (np.cov's general path cost more than the
-    # rest of the arrow test); eigh on it as before, so the axes and their signs are unchanged.
-    sxx, syy, sxy = float(d[:, 0] @ d[:, 0]), float(d[:, 1] @ d[:, 1]), float(d[:, 0] @ d[:, 1])
-    cov = np.array([[sxx, sxy], [sxy, syy]]) / (len(pts) - 1)
-    w, v = np.linalg.eigh(cov)
-    major = v[:, int(np.argmax(w))]
-    return mean, major, np.array([-major[1], major[0]])
+    return _centred_axes(xs, ys)[:3]
+
+
+def median(a: np.ndarray) -> float:
+    """``np.median`` of a short 1-D float array without NaNs, without its overhead (same value:
+    the middle element, or the mean of the middle two computed as NumPy does)."""
+    v = sorted(a.tolist())
+    n = len(v)
+    return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
 
 
 def slice_extents(t: np.ndarray, s: np.ndarray, nbins: int) -> tuple[np.ndarray, np.ndarray]:
     """Per-slice (min, max) of ``s`` in ``nbins`` equal slices of ``t``; empty slices are NaN."""
     lo, hi = t.min(), t.max()
-    idx = np.clip(((t - lo) / max(hi - lo, 1e-6) * nbins).astype(int), 0, nbins - 1)
+    idx = ((t - lo) / max(hi - lo, 1e-6) * nbins).astype(int)
+    np.minimum(np.maximum(idx, 0, out=idx), nbins - 1, out=idx)  # np.clip, without its overhead
     smax = np.full(nbins, -np.inf)
     smin = np.full(nbins, np.inf)
     np.maximum.at(smax, idx, s)
@@ -64,7 +97,7 @@ def _arrow_profile_score(smin: np.ndarray, smax: np.ndarray) -> float:
     # The slice just before the widest one may hold the back of the head: not shaft.
     shaft = w[: max(2, min(k - 1, nb * 2 // 5))]
     shaft_c = centre[: len(shaft)]
-    shaft_w = float(np.median(shaft))
+    shaft_w = median(shaft)
     # The tip slice of a small arrow is coarse: it may be up to 1.5 px wider than the shaft.
     # (0.01 px of slack: a 3-px tip on a 6-px head measures 3.00003 vs 2.99991 when the axis is
     # a hair off horizontal.)
@@ -81,15 +114,15 @@ def _arrow_profile_score(smin: np.ndarray, smax: np.ndarray) -> float:
     if np.any(thin[:-2] & thin[1:-1] & level[:-1]):
         return 0.0
     # Shaft straight and even, head centred on the shaft line (one-sided flags of "1", "P" fail).
-    line = float(np.median(shaft_c))
+    line = median(shaft_c)
     bend = float(np.max(np.abs(shaft_c - line)))
     off = float(np.max(np.abs(centre[k:] - line)))
     if bend > max(1.5, 0.6 * shaft_w) or off > 0.25 * head_w + 1.0:
         return 0.0
     # Both barbs stick out beyond the shaft (a "1" or a "4" has a flag on one side only).
     n = len(shaft)
-    ext_hi = float(smax[k] - np.median(smax[:n]))
-    ext_lo = float(np.median(smin[:n]) - smin[k])
+    ext_hi = float(smax[k] - median(smax[:n]))
+    ext_lo = float(median(smin[:n]) - smin[k])
     if min(ext_hi, ext_lo) < 0.4 * max(ext_hi, ext_lo):
         return 0.0
     # The tail end slice may hold a cap or a JPEG speck: evenness is judged without it.
@@ -133,8 +166,7 @@ def arrow_score(xs: np.ndarray, ys: np.ndarray) -> tuple[float, tuple[int, int] 
     ``MIN_HEAD_RATIO`` times the shaft width, tapering to the tip (unlike a "T" or a "Y") and
     centred on the shaft line (unlike the flag of a "1" or the bowl of a "P").
     """
-    mean, major, minor = principal_axes(xs, ys)
-    pts = np.stack([xs, ys], 1) - mean
+    _mean, major, minor, pts = _centred_axes(xs, ys)
     t, s = pts @ major, pts @ minor
     length = t.max() - t.min() + 1
     if length < 7:
@@ -150,7 +182,7 @@ def arrow_score(xs: np.ndarray, ys: np.ndarray) -> tuple[float, tuple[int, int] 
     if w[: nb // 2].sum() > w[nb - nb // 2 :].sum():
         smin, smax = -smax[::-1], -smin[::-1]
         w, centre, t, s, major = w[::-1], -centre[::-1], -t, -s, -major
-    if 0.35 * length < float(np.median(w[: max(2, nb * 2 // 5)])):
+    if 0.35 * length < median(w[: max(2, nb * 2 // 5)]):
         return 0.0, None, None  # a blob, not a shaft
     score = _arrow_profile_score(smin, smax)
     if score <= 0:
@@ -163,7 +195,7 @@ def arrow_score(xs: np.ndarray, ys: np.ndarray) -> tuple[float, tuple[int, int] 
         return 0.0, None, None
     score *= 0.6 + 0.4 * min(fill, linear)
     # Tip: the pixel farthest along the axis among those near the centre line.
-    near = np.abs(s - float(np.median(centre))) <= max(1.5, 0.35 * head_w)
+    near = np.abs(s - median(centre)) <= max(1.5, 0.35 * head_w)
     cand = np.where(near)[0] if near.any() else np.arange(len(t))
     j = cand[int(np.argmax(t[cand]))]
     tip = (int(xs[j]), int(ys[j]))
@@ -223,8 +255,9 @@ def star_score(contour: np.ndarray, area: float) -> float:
     x, y, w, h = cv2.boundingRect(contour)
     if not (0.6 <= w / max(h, 1) <= 1.65) or not (0.25 <= solidity <= 0.88):
         return 0.0
-    pts = contour.reshape(-1, 2).astype(np.float64)
-    c = pts.mean(0)
+    flat = contour.reshape(-1, 2)
+    pts = flat.astype(np.float64)
+    c = flat.sum(0) / len(flat)  # integer sums: the mean np.mean gives, for less overhead
     ang = np.arctan2(pts[:, 1] - c[1], pts[:, 0] - c[0])
     rad = np.hypot(pts[:, 0] - c[0], pts[:, 1] - c[1])
     # Small glyphs have few contour points: empty bins are filled from their neighbours.
@@ -235,17 +268,19 @@ def star_score(contour: np.ndarray, area: float) -> float:
     full = prof > 0
     if not full.all():
         pos = np.nonzero(full)[0]
-        prof = np.interp(np.arange(bins), np.r_[pos - bins, pos, pos + bins], np.tile(prof[pos], 3))
-    prof = np.convolve(np.r_[prof[-2:], prof, prof[:2]], np.ones(3) / 3, "same")[2:-2]
-    thr = 0.5 * (prof.max() + np.median(prof))
+        prof = np.interp(np.arange(bins), np.concatenate((pos - bins, pos, pos + bins)), np.tile(prof[pos], 3))
+    prof = np.convolve(np.concatenate((prof[-2:], prof, prof[:2])), _BOX3, "same")[2:-2]
+    thr = 0.5 * (prof.max() + median(prof))
     above = prof > thr
     starts = np.nonzero(above & ~np.roll(above, 1))[0]
     spokes = len(starts)
+    if spokes < 5 or spokes > 10:
+        return 0.0
     depth = 1.0 - np.percentile(prof, 15) / max(prof.max(), 1e-6)
-    if spokes < 5 or spokes > 10 or depth < 0.3:
+    if depth < 0.3:
         return 0.0
     # Spokes of a drawn asterisk are evenly spaced; ragged blobs have irregular lobes.
-    gaps = np.diff(np.r_[starts, starts[0] + bins])
+    gaps = np.diff(np.append(starts, starts[0] + bins))
     if float(np.std(gaps)) > 0.35 * float(np.mean(gaps)):
         return 0.0
     return float(np.clip(0.5 + 0.5 * depth, 0, 1))

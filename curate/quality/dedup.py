@@ -73,7 +73,7 @@ class DuplicateLink:
 def pixel_sha256(rgb: np.ndarray) -> str:
     """sha256 of the decoded pixels and their shape: equal for byte-different files of one image."""
     h = hashlib.sha256(f"{rgb.shape}".encode())
-    h.update(np.ascontiguousarray(rgb).tobytes())
+    h.update(np.ascontiguousarray(rgb))  # the buffer itself: no bytes copy
     return h.hexdigest()
 
 
@@ -82,6 +82,7 @@ def fingerprint(item_id: str, document_id: str, rgb: np.ndarray, *, figure_id: s
     """Fingerprint of one RGB image (H, W, 3) uint8."""
     # one grey conversion serves both hashes (each converts its input to "L" first) and the
     # structure test
+    rgb = np.ascontiguousarray(rgb)  # one copy of a crop serves the image and the pixel hash
     luma = Image.fromarray(rgb).convert("L")
     grey = np.asarray(luma.resize((64, 64), Image.Resampling.BILINEAR), dtype=np.float32)
     h, w = rgb.shape[:2]

@@ -7,12 +7,16 @@ panel on one core): these run on every figure and panel of a run.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 import cv2
 import numpy as np
 
 WORK_SIDE = 384
+_HUES = np.arange(256)
+_PINK = ((_HUES >= 130) | (_HUES <= 5)).astype(np.uint8)  # H&E pink/purple (OpenCV hue 0..179)
+_BROWN = ((_HUES > 5) & (_HUES <= 22)).astype(np.uint8)  # DAB brown
 
 
 @dataclass(frozen=True)
@@ -52,10 +56,37 @@ def _work_copy(rgb: np.ndarray) -> np.ndarray:
 
 
 def _palette90(rgb: np.ndarray) -> int:
-    q = (rgb >> 4).astype(np.int32)
-    codes = (q[..., 0] << 8) | (q[..., 1] << 4) | q[..., 2]
-    counts = np.sort(np.bincount(codes.ravel(), minlength=4096))[::-1]
-    return int(np.searchsorted(np.cumsum(counts), 0.9 * codes.size) + 1)
+    # bins of 16 levels per channel: bin index = value >> 4, flattened as (r << 8) | (g << 4) | b
+    hist = cv2.calcHist([rgb], [0, 1, 2], None, [16, 16, 16], [0, 256, 0, 256, 0, 256])
+    counts = np.sort(hist.ravel().astype(np.int64))[::-1]
+    return int(np.searchsorted(np.cumsum(counts), 0.9 * (rgb.shape[0] * rgb.shape[1])) + 1)
+
+
+def _frac(mask: np.ndarray) -> float:
+    """Share of non-zero pixels (the value ``(mask > 0).mean()`` gives)."""
+    return cv2.countNonZero(mask) / mask.size
+
+
+def _below(a: np.ndarray, t: int, on: int = 1) -> np.ndarray:
+    """uint8 ``on`` where ``a < t`` (uint8 ``a``), else 0."""
+    return cv2.threshold(a, t - 1, on, cv2.THRESH_BINARY_INV)[1]
+
+
+def _above(a: np.ndarray, t: int, on: int = 1) -> np.ndarray:
+    """uint8 ``on`` where ``a > t`` (uint8 ``a``), else 0."""
+    return cv2.threshold(a, t, on, cv2.THRESH_BINARY)[1]
+
+
+def _median(grey: np.ndarray) -> float:
+    """``np.median`` of a uint8 image from its histogram (exact: the middle value, or the mean
+    of the middle two)."""
+    cum = np.cumsum(cv2.calcHist([grey], [0], None, [256], [0, 256]).ravel().astype(np.int64))
+    n = grey.size
+    hi = int(np.searchsorted(cum, n // 2, side="right"))
+    if n % 2:
+        return float(hi)
+    lo = int(np.searchsorted(cum, n // 2 - 1, side="right"))
+    return (lo + hi) / 2
 
 
 def _long_lines(dark: np.ndarray, axis: int, frac: float) -> tuple[int, np.ndarray]:
@@ -65,8 +96,10 @@ def _long_lines(dark: np.ndarray, axis: int, frac: float) -> tuple[int, np.ndarr
     opened = cv2.morphologyEx(dark, cv2.MORPH_OPEN, kernel)
     # a line is thin across its length; the long edge of a filled box is not a line
     across = np.ones((5, 1) if axis == 1 else (1, 5), np.uint8)
-    opened = cv2.morphologyEx(opened & (1 - cv2.morphologyEx(opened, cv2.MORPH_OPEN, across)), cv2.MORPH_OPEN, kernel)
-    profile = opened.any(axis=axis).astype(np.int8)
+    opened = cv2.morphologyEx(cv2.subtract(opened, cv2.morphologyEx(opened, cv2.MORPH_OPEN, across)),
+                              cv2.MORPH_OPEN, kernel)
+    # rows (axis 1) or columns (axis 0) holding a line pixel
+    profile = (cv2.reduce(opened, 1 if axis == 1 else 0, cv2.REDUCE_MAX).ravel() > 0).astype(np.int8)
     starts = np.flatnonzero(np.diff(np.concatenate([[0], profile])) == 1)
     return len(starts), opened
 
@@ -74,11 +107,10 @@ def _long_lines(dark: np.ndarray, axis: int, frac: float) -> tuple[int, np.ndarr
 def _axis_corner(h_open: np.ndarray, v_open: np.ndarray) -> bool:
     """A horizontal and a vertical long line that touch, with the corner in the lower-left quarter-ish."""
     meet = cv2.dilate(h_open, np.ones((5, 5), np.uint8)) & cv2.dilate(v_open, np.ones((5, 5), np.uint8))
-    ys, xs = np.nonzero(meet)
-    if len(xs) == 0:
-        return False
     h, w = meet.shape
-    return bool(((xs < 0.5 * w) & (ys > 0.4 * h)).any())
+    lower = np.arange(h) > 0.4 * h
+    left = np.arange(w) < 0.5 * w
+    return bool(meet[lower][:, left].any())
 
 
 def _tick_marks(ink: np.ndarray, h_open: np.ndarray, v_open: np.ndarray) -> int:
@@ -88,12 +120,15 @@ def _tick_marks(ink: np.ndarray, h_open: np.ndarray, v_open: np.ndarray) -> int:
         if not lines.any():
             continue
         # strokes at least 4 px long across the line, not part of the line itself
-        strokes = cv2.morphologyEx(ink & (1 - lines), cv2.MORPH_OPEN, np.ones(kernel, np.uint8))
+        strokes = cv2.morphologyEx(cv2.subtract(ink, lines), cv2.MORPH_OPEN, np.ones(kernel, np.uint8))
         near = cv2.dilate(lines, np.ones((3, 3), np.uint8))
         n, labels, stats, _ = cv2.connectedComponentsWithStats(strokes, connectivity=8)
         if n <= 1:
             continue
-        touching = np.unique(labels[(near > 0) & (labels > 0)])
+        hit = np.zeros(n, bool)
+        hit[labels[near > 0]] = True
+        hit[0] = False
+        touching = np.flatnonzero(hit)
         small = (stats[touching, cv2.CC_STAT_WIDTH] <= 12) & (stats[touching, cv2.CC_STAT_HEIGHT] <= 12)
         ticks += int(small.sum())
     return ticks
@@ -131,34 +166,40 @@ def _components(dark: np.ndarray) -> tuple[float, float, int]:
 
 def image_cues(rgb: np.ndarray) -> ImageCues:
     """Cues of one RGB image (H, W, 3) uint8."""
-    img = _work_copy(np.ascontiguousarray(rgb))
+    # (a strided crop is read in place: OpenCV takes the row stride as it is)
+    img = _work_copy(rgb)
     grey = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
-    hsv = cv2.cvtColor(img, cv2.COLOR_RGB2HSV)
+    hue, sat, val = cv2.split(cv2.cvtColor(img, cv2.COLOR_RGB2HSV))
     # per-pixel channel max/min with OpenCV on uint8 planes: NumPy's reduction over a
-    # length-3 last axis was a third of this function's time
+    # length-3 last axis was a third of this function's time. Masks are uint8 (0/1) from
+    # OpenCV thresholds and shares come from countNonZero: the values NumPy's boolean
+    # arrays and their means gave, for a fraction of the time.
     r, g, b = cv2.split(img)
     top, low = cv2.max(cv2.max(r, g), b), cv2.min(cv2.min(r, g), b)
     spread = cv2.subtract(top, low)
-    white = low > 235
+    white, not_white = _above(low, 235), _below(low, 236)
     gx = cv2.Sobel(grey, cv2.CV_16S, 1, 0, ksize=3)
     gy = cv2.Sobel(grey, cv2.CV_16S, 0, 1, ksize=3)
-    flat = (np.abs(gx) + np.abs(gy)) <= 8
-    dark = ((grey < 110) & ~white).astype(np.uint8)
-    ink = (grey < 170).astype(np.uint8)  # thin axis lines turn grey when a plot is downscaled
+    # |gx| + |gy| <= 8, from gradients saturated to 255 (a sum over 8 stays over 8)
+    flat = _below(cv2.add(cv2.convertScaleAbs(gx), cv2.convertScaleAbs(gy)), 9)
+    dark = cv2.bitwise_and(_below(grey, 110), not_white)
+    ink = _below(grey, 170)  # thin axis lines turn grey when a plot is downscaled
     n_h, h_open = _long_lines(ink, 1, 0.35)
     n_v, v_open = _long_lines(ink, 0, 0.35)
     text_cover, glyphs, _ = _components(dark)
     ticks = _tick_marks(ink, h_open, v_open)
     boxes = _outline_boxes(ink)
-    light_bg = float(np.median(grey)) > 150
-    bands = _components(((grey < np.median(grey) - 40) & ~white).astype(np.uint8))[2] if light_bg else 0
-    hue, sat, val = hsv[..., 0], hsv[..., 1], hsv[..., 2]
-    tissue = (sat > 40) & (val > 60) & ~white
+    median = _median(grey)
+    light_bg = median > 150
+    # grey < median - 40 for uint8 grey: grey below the next integer at or above that bound
+    bands = _components(cv2.bitwise_and(_below(grey, math.ceil(median - 40)), not_white))[2] if light_bg else 0
+    tissue = cv2.bitwise_and(cv2.bitwise_and(_above(sat, 40), _above(val, 60)), not_white)
     return ImageCues(
-        white_frac=float(white.mean()), black_frac=float((grey < 25).mean()), flat_frac=float(flat.mean()),
-        palette90=_palette90(img), colourful_frac=float(((sat > 90) & (val > 80)).mean()),
-        grey_frac=float((spread <= 12).mean()), long_hlines=n_h, long_vlines=n_v,
+        white_frac=_frac(white), black_frac=_frac(_below(grey, 25)), flat_frac=_frac(flat),
+        palette90=_palette90(img), colourful_frac=_frac(cv2.bitwise_and(_above(sat, 90), _above(val, 80))),
+        grey_frac=_frac(_below(spread, 13)), long_hlines=n_h, long_vlines=n_v,
         axis_corner=_axis_corner(h_open, v_open), text_cover=text_cover, n_glyphs_per_kpx=glyphs,
-        band_count=bands, hue_pink=float((tissue & ((hue >= 130) | (hue <= 5))).mean()),
-        hue_brown=float((tissue & (hue > 5) & (hue <= 22)).mean()), mean_grey=float(grey.mean()),
-        edge_frac=float((cv2.Canny(grey, 60, 150) > 0).mean()), tick_marks=ticks, outline_boxes=boxes, height_px=int(rgb.shape[0]), width_px=int(rgb.shape[1]))
+        band_count=bands, hue_pink=_frac(cv2.bitwise_and(tissue, cv2.LUT(hue, _PINK))),
+        hue_brown=_frac(cv2.bitwise_and(tissue, cv2.LUT(hue, _BROWN))), mean_grey=cv2.sumElems(grey)[0] / grey.size,
+        edge_frac=_frac(cv2.Canny(grey, 60, 150)), tick_marks=ticks, outline_boxes=boxes,
+        height_px=int(rgb.shape[0]), width_px=int(rgb.shape[1]))

@@ -40,16 +40,26 @@ def text_evidence(section: str, weighted_texts: list[tuple[str, float]],
                   vocab: dict[str, dict[str, re.Pattern]] | None = None) -> dict[str, float]:
     """Weighted hit counts per label of ``section`` over ``(text, weight)`` pairs; each label
     counts at most 3 hits per text so one repetitive caption cannot swamp the image cues."""
-    vocab = vocab or load_vocab()
     scores: dict[str, float] = defaultdict(float)
     for text, weight in weighted_texts:
         if not text:
             continue
-        for label, pattern in vocab[section].items():
-            hits = len(pattern.findall(text))
-            if hits:
-                scores[label] += weight * min(hits, 3)
+        # A figure's caption and mentions come again with each of its panels: the default
+        # vocabulary's hits per text are counted once.
+        hits = _hits(vocab[section], text) if vocab else _default_hits(section, text)
+        for label, n in hits:
+            scores[label] += weight * min(n, 3)
     return dict(scores)
+
+
+def _hits(patterns: dict[str, re.Pattern], text: str) -> tuple[tuple[str, int], ...]:
+    """``(label, hit count)`` of the labels found in ``text``, in vocabulary order."""
+    return tuple((label, n) for label, pattern in patterns.items() if (n := len(pattern.findall(text))))
+
+
+@lru_cache(maxsize=4096)
+def _default_hits(section: str, text: str) -> tuple[tuple[str, int], ...]:
+    return _hits(load_vocab()[section], text)
 
 
 def weighted_texts(own: str, caption: str, mentions: list[str] | tuple[str, ...]) -> list[tuple[str, float]]:
