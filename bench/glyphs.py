@@ -38,7 +38,7 @@ from bench.panels import _panel_scores, soda_labelset
 from curate.layout import anchors, glyphreader, labels, split_panels
 
 THRESHOLDS = (0.99, 0.95, 0.9, 0.8, 0.7)
-CURVE = (2.0, 0.99, 0.9, 0.8)  # 2.0: off
+CURVE = (2.0, 0.99, 0.9, 0.8, 0.7)  # 2.0: off
 IMAGES = (".jpg", ".png", ".tif", ".tiff", ".gif")
 
 

@@ -237,3 +237,25 @@ def test_overlapping_anchored_boxes_yield_to_gutters():
     assert max_overlap(gutter) == 0.0 and max_overlap(centred) == 0.8
     assert not _prefer_anchors(centred, gutter, ["a", "b"])
     assert _prefer_anchors(gutter, gutter, ["a", "b"])
+
+
+def test_parenthesised_candidates_need_a_closing_bracket():
+    """Only groups ending in a ``)``-shaped glyph go to the recogniser as ``(a)``-style labels:
+    a word, a number and an unclosed ``(0.5`` of the same size are not read."""
+    from curate.layout.labels import SMALL_GROUP, glyph_candidates
+
+    img = np.full((400, 900, 3), 255, np.uint8)
+    for text, x in (("(b)", 40), ("Thin", 240), ("(0.5", 480), ("24", 700)):
+        cv2.putText(img, text, (x, 80), cv2.FONT_HERSHEY_SIMPLEX, 1.4, (0, 0, 0), 3)
+    mask = img.min(axis=2) < 128
+    boxes = [b for b in glyph_candidates(mask, parenthesised=True) if b[3] - b[1] >= SMALL_GROUP]
+    assert boxes == [(47, 47, 110, 85)]  # "(b)"; the dot of the "i" is under SMALL_GROUP
+
+
+def test_small_parenthesised_groups_are_always_read():
+    """Under ``SMALL_GROUP`` px a bracket often breaks up in the ink mask: such groups pass unchecked."""
+    from curate.layout.labels import SMALL_GROUP, _closing_bracket
+
+    stats = np.array([[0, 0, 100, 100, 0], [10, 10, 6, 6, 30]])  # background, then one blob, no bracket
+    boxes = np.array([[10, 10, 20, 10 + SMALL_GROUP - 1], [10, 10, 20, 10 + SMALL_GROUP]])
+    assert _closing_bracket(stats, boxes).tolist() == [True, False]

@@ -62,15 +62,20 @@ def runs(flags: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(edges[0::2].tolist(), edges[1::2].tolist(), strict=True))
 
 
-def tight_box(mask: np.ndarray, box: Box) -> Box | None:
-    """Smallest box inside ``box`` holding all ink of ``mask`` there, or None when empty."""
+def line_counts(mask: np.ndarray, box: Box) -> tuple[np.ndarray, np.ndarray]:
+    """Ink pixels of ``mask`` (bool) inside ``box`` per row and per column (int32 each).
+
+    OpenCV's row/column sums over the mask's bytes: several times faster than numpy's
+    reductions over a boolean array, and the same counts.
+    """
     x1, y1, x2, y2 = box
     sub = mask[y1:y2, x1:x2]
-    rows = np.flatnonzero(sub.any(axis=1))
-    if rows.size == 0:
-        return None
-    cols = np.flatnonzero(sub.any(axis=0))
-    return (x1 + int(cols[0]), y1 + int(rows[0]), x1 + int(cols[-1]) + 1, y1 + int(rows[-1]) + 1)
+    if sub.size == 0:
+        return np.zeros(sub.shape[0], np.int32), np.zeros(sub.shape[1], np.int32)
+    u8 = (sub if sub.dtype == bool else sub != 0).view(np.uint8)
+    per_row = cv2.reduce(u8, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()
+    per_col = cv2.reduce(u8, 0, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()
+    return per_row, per_col
 
 
 def gaps(mask: np.ndarray, box: Box, axis: int, min_gap: int, noise: int = 0) -> list[tuple[int, int]]:
@@ -79,10 +84,12 @@ def gaps(mask: np.ndarray, box: Box, axis: int, min_gap: int, noise: int = 0) ->
     A gutter is a run of at least ``min_gap`` lines with at most ``noise`` ink pixels each.
     Returned in figure coordinates, excluding runs that touch the box border.
     """
-    x1, y1, x2, y2 = box
-    sub = mask[y1:y2, x1:x2]
-    counts = sub.sum(axis=1) if axis == 0 else sub.sum(axis=0)
-    offset = y1 if axis == 0 else x1
+    counts = line_counts(mask, box)[axis]
+    return gutter_runs(counts, box[1] if axis == 0 else box[0], min_gap, noise)
+
+
+def gutter_runs(counts: np.ndarray, offset: int, min_gap: int, noise: int = 0) -> list[tuple[int, int]]:
+    """``gaps`` from per-line ink ``counts`` of a box whose first line is ``offset``."""
     length = counts.size
     out = []
     for start, stop in runs(counts <= noise):

@@ -75,8 +75,9 @@ def read_texts(crops_bgr: list[np.ndarray]) -> list[tuple[str, float]]:
 # recogniser (a crop it reads as no glyph, a digit, or a letter no expected label starts with).
 # Crops that may hold a label always go to the recogniser: its score ranks the candidates, and
 # the reader's own confidences rank differently (taking its letters cost labels on panel-gt).
-# The threshold and what it saves: BENCHMARKS.md (issue 10, round 4) and ``bench.glyphs``.
-GLYPH_SURE = 0.9
+# The threshold and what it saves: BENCHMARKS.md (issue 10, round 4; panels round 4) and
+# ``bench.glyphs``: at 0.8 every accuracy key holds, at 0.7 a sample label is lost.
+GLYPH_SURE = 0.8
 
 
 def quick_readings(
@@ -191,6 +192,30 @@ def _chained(stats: np.ndarray, size: int) -> np.ndarray:
     return np.array(out, dtype=parts.dtype).reshape(-1, 4)
 
 
+SMALL_GROUP = 9
+
+
+def _closing_bracket(stats: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """Per ``(x1, y1, x2, y2)`` box, whether its last glyph is ``)``-shaped: a component ending at
+    the box's right edge, at least 0.7 of the box tall and at most half as wide as it is tall.
+    Boxes under ``SMALL_GROUP`` px tall always pass: their brackets break up or merge in the
+    mask, yet the recogniser still reads them.
+
+    A parenthesised candidate counts only when the recogniser reads a closing parenthesis, so
+    groups without one (words, numbers, ``(0.06``) are not worth a recogniser call.
+    """
+    if boxes.size == 0:
+        return np.zeros(0, bool)
+    x, y, w, h = (stats[1:, k] for k in range(4))
+    thin = w <= 0.5 * h
+    x, y, w, h = x[thin], y[thin], w[thin], h[thin]
+    out = (boxes[:, 3] - boxes[:, 1]) < SMALL_GROUP
+    for k in np.flatnonzero(~out):
+        _bx1, by1, bx2, by2 = boxes[k]
+        out[k] = bool(np.any((x + w == bx2) & (y >= by1) & (y + h <= by2) & (h >= 0.7 * (by2 - by1))))
+    return out
+
+
 def _bars(stats: np.ndarray, height: float) -> np.ndarray:
     """Solid upright bars about ``height`` px tall (``stats`` of ``connectedComponentsWithStats``):
     the shape of a sans-serif ``I``."""
@@ -226,6 +251,7 @@ def glyph_candidates(
             axis=0,
         )
         boxes = boxes[(boxes[:, 2] - boxes[:, 0]) >= 1.1 * (boxes[:, 3] - boxes[:, 1])]
+        boxes = boxes[_closing_bracket(ink_comps.stats, boxes)]
     elif bar_height:
         boxes = _bars(ink_comps.stats, bar_height)
     else:

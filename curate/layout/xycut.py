@@ -7,18 +7,23 @@ from __future__ import annotations
 
 import numpy as np
 
-from curate.layout.gutters import Box, gaps, tight_box
+from curate.layout.gutters import Box, gutter_runs, line_counts
 
 
 def xy_cut(mask: np.ndarray, box: Box, min_gap: int, noise: int = 0, depth: int = 0) -> list[Box]:
     """Leaves of a recursive XY-cut: at each level cut along every gutter of the wider-gutter axis."""
-    tight = tight_box(mask, box)
-    if tight is None:
+    # One row and one column count of the box serve both the tight box and its gutters: lines
+    # outside the tight box hold no ink, so the counts over the box are those over the tight box.
+    per_row, per_col = line_counts(mask, box)
+    rows, cols = np.flatnonzero(per_row), np.flatnonzero(per_col)
+    if rows.size == 0:
         return []
+    r0, r1, c0, c1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+    tight = (box[0] + c0, box[1] + r0, box[0] + c1, box[1] + r1)
     if depth > 12:
         return [tight]
-    horizontal = gaps(mask, tight, 0, min_gap, noise)
-    vertical = gaps(mask, tight, 1, min_gap, noise)
+    horizontal = gutter_runs(per_row[r0:r1], tight[1], min_gap, noise)
+    vertical = gutter_runs(per_col[c0:c1], tight[0], min_gap, noise)
     if not horizontal and not vertical:
         return [tight]
     widest_h = max((b - a for a, b in horizontal), default=0)
