@@ -120,6 +120,20 @@ def test_letter_score_is_monotone_and_above_the_label_floor():
     assert min(scores) >= 0.5 and max(scores) <= 1.0
 
 
+def test_tied_reader_letters_get_recogniser_scores(fonts):
+    """Two crops both read as ``A`` by the reader: the recogniser scores both, as it would have
+    without the reader; a letter read once keeps the reader's score."""
+    font = _font(fonts, "DejaVuSans-Bold.ttf", 30)
+    strip, boxes = _strip([_draw(ch, font, *COLOURS[0]) for ch in "AAB"])
+    cache: dict = {}
+    read = labels.read_glyphs(strip, boxes, ["A", "B"], cache=cache)
+    assert [g.text for g in read] == ["A", "A", "B"] and not any(cache[b][2] for b in boxes)
+    settled = labels.settle_ties(strip, read, ["A", "B"], cache)
+    want = labels.read_texts([labels._glyph_crop(strip, b) for b in boxes[:2]])
+    assert [(g.text, g.score) for g in settled[:2]] == [(labels.normalise(t, ["A", "B"]), s) for t, s in want]
+    assert settled[2] is read[2] and cache[boxes[0]][2] and not cache[boxes[2]][2]
+
+
 def test_letters_outside_the_caption_labels_skip_the_recogniser(fonts):
     font = _font(fonts, "LiberationSans-Bold.ttf", 30)
     letters = "KMNRTY"

@@ -82,7 +82,7 @@ GLYPH_SURE = 0.8
 
 # Confidence at which the reader's letter stands in for the recogniser's reading (above 1: off).
 # Not bars (I, l, 1 and | look alike) and not case-ambiguous letters without caption labels.
-# The curve (every accuracy key holds from 0.999 to 0.9; 0.99 saves 54 % of the recogniser
+# The curve (every accuracy key holds from 0.999 to 0.9; 0.99 saves 32 % of the recogniser
 # crops): BENCHMARKS.md, "Performance round 5: panels", and ``bench.glyphs`` (``glyphs.letters.*``).
 GLYPH_LETTER_SURE = 0.99
 # ``letter_score`` knots: the reader's confidence -> the recogniser's median score on crops
@@ -376,6 +376,26 @@ def read_glyphs(
     return out
 
 
+def settle_ties(mask: np.ndarray, glyphs: list[Glyph], expected: list[str] | None, cache: dict) -> list[Glyph]:
+    """``glyphs`` with the recogniser's reading for each letter the single-glyph reader supplied
+    that another glyph is also read as: scores break those ties (``consistent_labels``), and
+    the recogniser's scores rank a label above a letter of a word where the reader's do not.
+    ``cache`` is ``read_glyphs``'s for ``mask``."""
+    counts: dict[str, int] = {}
+    for g in glyphs:
+        counts[g.text] = counts.get(g.text, 0) + 1
+    redo = list(dict.fromkeys(g.box for g in glyphs if counts[g.text] > 1 and not cache[g.box][2]))
+    if not redo:
+        return glyphs
+    cache.update((b, (*r, True)) for b, r in zip(redo, read_texts([_glyph_crop(mask, b) for b in redo]), strict=True))
+    out = []
+    for g in glyphs:
+        label = normalise(cache[g.box][0], expected) if g.box in redo else g.text
+        if label:
+            out.append(Glyph(g.box, label, cache[g.box][1]) if g.box in redo else g)
+    return out
+
+
 def consistent_labels(glyphs: list[Glyph], expected: list[str] | None) -> list[Glyph]:
     """The largest set of glyphs of one size naming distinct labels (one glyph per label)."""
     best: list[Glyph] = []
@@ -470,8 +490,14 @@ def corner_label(
         slow = iter(
             read_texts([_glyph_crop(mask, b) for b, q in zip(found, quick, strict=True) if q is None])
         )
+        now = [q if q is not None else next(slow) for q in quick]
+        # Reader letters have no recogniser score to rank them by when several readings compete.
+        letters = [k for k, q in enumerate(quick) if q is not None and q[0]]
+        if letters and sum(bool(normalise(t, expected)) for t, _ in readings + now) > 1:
+            for k, r in zip(letters, read_texts([_glyph_crop(mask, found[k]) for k in letters]), strict=True):
+                now[k] = r
         boxes += found
-        readings += [q if q is not None else next(slow) for q in quick]
+        readings += now
     best: Glyph | None = None
     for (gx1, gy1, gx2, gy2), (text, score) in zip(boxes, readings, strict=True):
         label = normalise(text, expected)
