@@ -87,7 +87,7 @@ GLYPH_SURE = 0.8
 GLYPH_LETTER_SURE = 0.99
 # ``letter_score`` knots: the reader's confidence -> the recogniser's median score on crops
 # where both read the same letter (fit by ``bench.glyphs`` on the JATS crops outside panel-gt).
-LETTER_SCORE_KNOTS = ((0.9, 0.99, 0.999, 1.0), (0.954, 0.988, 0.9985, 0.9985))
+LETTER_SCORE_KNOTS = ((0.9, 0.99, 0.999, 1.0), (0.9787, 0.997, 0.9986, 0.9986))
 
 
 def letter_score(p: float) -> float:
