@@ -8,11 +8,16 @@
    score under 0.5 or a reject / digit is no label), the share it would answer "no label"
    for (what ``labels.quick_readings`` skips without caption labels) and how many of those
    the recogniser reads as a letter. The recogniser is the reference, not the truth.
-2. The threshold curve: ``labels.GLYPH_SURE`` against recogniser calls and the accuracy keys
-   of ``bench.panels`` (panel-gt, exsclaim, sample, soda).
+2. The letter score: the recogniser's median score where both read the same letter, per bin
+   of the reader's confidence, on those same crops (``labels.LETTER_SCORE_KNOTS``; none of
+   them is in a scored set).
+3. The threshold curves: ``labels.GLYPH_SURE`` ("no label", letters at their default) and
+   ``labels.GLYPH_LETTER_SURE`` (the reader's letters) against recogniser calls and the
+   accuracy keys of ``bench.panels`` (panel-gt, exsclaim, sample, soda).
 
-Keys: ``glyphs.<metric>.<threshold>`` and ``glyphs.curve.<set>.<threshold>``; ``off`` is the
-reader switched off. Measurement only: the module patches ``labels`` functions to count and
+Keys: ``glyphs.<metric>.<threshold>``, ``glyphs.letter_score.<bin>``,
+``glyphs.curve.<set>.<threshold>`` and ``glyphs.letters.<set>.<threshold>``; ``off`` is that
+part of the reader switched off. Measurement only: the module patches ``labels`` functions to count and
 record, and restores them.
 """
 
@@ -21,6 +26,7 @@ from __future__ import annotations
 import json
 import time
 from contextlib import contextmanager
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +45,7 @@ from curate.layout import anchors, glyphreader, labels, split_panels
 
 THRESHOLDS = (0.99, 0.95, 0.9, 0.8, 0.7)
 CURVE = (2.0, 0.99, 0.9, 0.8, 0.7)  # 2.0: off
+LETTER_CURVE = (2.0, 0.999, 0.99, 0.95, 0.9)
 IMAGES = (".jpg", ".png", ".tif", ".tiff", ".gif")
 
 
@@ -81,7 +88,10 @@ def real_crops(data_root: Path) -> list[tuple[np.ndarray, str, float]]:
                 crops.setdefault((fig[0], x1, y1, x2, y2), (mask[y1:y2, x1:x2].copy(), text, score))
         return out
 
-    with _patched(labels, "GLYPH_SURE", 2.0), _patched(anchors, "read_glyphs", recording):
+    with (
+        _patched(labels, "GLYPH_SURE", 2.0), _patched(labels, "GLYPH_LETTER_SURE", 2.0),
+        _patched(anchors, "read_glyphs", recording),
+    ):
         for fig[0], (rgb, expected) in enumerate(_figures(data_root)):
             split_panels(rgb, expected_labels=expected)
     return list(crops.values())
@@ -109,7 +119,31 @@ def agreement(results: dict[str, float], crops: list[tuple[np.ndarray, str, floa
         results[f"glyphs.no_label_but_letter.{thr}"] = int((skip & (ocr != "")).sum())
 
 
-def curve(results: dict[str, float], data_root: Path, work: Path) -> None:
+LETTER_BINS = (0.9, 0.99, 0.999, 1.01)
+
+
+def letter_calibration(results: dict[str, float], crops: list[tuple[np.ndarray, str, float]]) -> None:
+    """The recogniser's median score where it and the reader read the same letter, per bin of the
+    reader's confidence (``labels.LETTER_SCORE_KNOTS``); fit on these crops, none of which is in
+    a scored set."""
+    read = glyphreader.read([c[0] for c in crops])
+    conf = np.array([p for _, p in read])
+    same = np.array([
+        s >= 0.5 and labels._sure_letter(c, None) and _label(t) == _label(c)
+        for (_, t, s), (c, _) in zip(crops, read, strict=True)
+    ])
+    score = np.array([s for _, _, s in crops])
+    for lo, hi in pairwise(LETTER_BINS):
+        pick = same & (conf >= lo) & (conf < hi)
+        results[f"glyphs.letter_score.{lo}"] = round(float(np.median(score[pick])), 4) if pick.any() else 0.0
+        results[f"glyphs.letter_score_n.{lo}"] = int(pick.sum())
+
+
+def curve(
+    results: dict[str, float], data_root: Path, work: Path,
+    knob: str = "GLYPH_SURE", values: tuple = CURVE, prefix: str = "glyphs.curve",
+) -> None:
+    """Accuracy keys and recogniser crops with ``labels.<knob>`` at each of ``values``."""
     sets = {"panelgt": panelgt_figures(data_root), "exsclaim": exsclaim_figures(data_root),
             "sample": sample_figures(work / "glyphs-sample")}
     soda = soda_figures(data_root)
@@ -122,23 +156,26 @@ def curve(results: dict[str, float], data_root: Path, work: Path) -> None:
 
     labels.ocr_engine()
     with _patched(labels, "read_texts", counting):
-        for thr in CURVE:
+        for thr in values:
             key = "off" if thr > 1 else str(thr)
             calls[0], start = 0, time.process_time()
-            with _patched(labels, "GLYPH_SURE", thr):
+            with _patched(labels, knob, thr):
                 for name, figs in sets.items():
                     if figs:
                         acc, label_acc, _ = _panel_scores(figs)
-                        results[f"glyphs.curve.{name}_acc.{key}"] = round(acc, 3)
-                        results[f"glyphs.curve.{name}_label_acc.{key}"] = round(label_acc, 3)
+                        results[f"{prefix}.{name}_acc.{key}"] = round(acc, 3)
+                        results[f"{prefix}.{name}_label_acc.{key}"] = round(label_acc, 3)
                 if soda:
-                    results[f"glyphs.curve.soda_labelset.{key}"] = round(soda_labelset(soda), 3)
-            results[f"glyphs.curve.recogniser_crops.{key}"] = calls[0]
-            results[f"glyphs.curve.cpu_s.{key}"] = round(time.process_time() - start, 1)
+                    results[f"{prefix}.soda_labelset.{key}"] = round(soda_labelset(soda), 3)
+            results[f"{prefix}.recogniser_crops.{key}"] = calls[0]
+            results[f"{prefix}.cpu_s.{key}"] = round(time.process_time() - start, 1)
 
 
 def run(results: dict[str, float], data_root: Path, work: Path) -> None:
     data_root = Path(data_root)
     if (data_root / "jats-with-images").is_dir():
-        agreement(results, real_crops(data_root))
+        crops = real_crops(data_root)
+        agreement(results, crops)
+        letter_calibration(results, crops)
     curve(results, data_root, work)
+    curve(results, data_root, work, "GLYPH_LETTER_SURE", LETTER_CURVE, "glyphs.letters")

@@ -81,14 +81,57 @@ def _strip(inks: list[np.ndarray]) -> tuple[np.ndarray, list[tuple[int, int, int
     return strip, boxes
 
 
-def test_expected_labels_always_go_to_the_recogniser(fonts):
-    """A crop that may be a label is never answered by the reader (its score would rank it)."""
+def test_unsure_letters_go_to_the_recogniser(fonts, monkeypatch):
+    """With letters off, a crop that may be a label is never answered by the reader."""
+    monkeypatch.setattr(labels, "GLYPH_LETTER_SURE", 2.0)
     for k, name in enumerate(["DejaVuSans.ttf", "LiberationSans-Bold.ttf", "DejaVuSerif.ttf"]):
         font = _font(fonts, name, 30)
         letters = "ABCDEFGHabcdefgh"
         strip, boxes = _strip([_draw(ch, font, *COLOURS[k]) for ch in letters])
         assert labels.quick_readings(strip, boxes, list(letters)) == [None] * len(letters)
         assert labels.quick_readings(strip, boxes, None) == [None] * len(letters)
+
+
+def test_sure_letters_are_read_with_a_recogniser_scale_score(fonts):
+    """Letters the reader is sure of come back as that letter, scored as the recogniser scores
+    a clean label letter; case-ambiguous letters only when caption labels settle the case."""
+    assert labels.GLYPH_LETTER_SURE <= 1
+    font = _font(fonts, "LiberationSans-Bold.ttf", 30)
+    letters = "ABDEFGHKabdefghk"
+    strip, boxes = _strip([_draw(ch, font, *COLOURS[0]) for ch in letters])
+    quick = labels.quick_readings(strip, boxes, list(letters))
+    supplied = [(ch, q) for ch, q in zip(letters, quick, strict=True) if q is not None]
+    assert len(supplied) >= 12
+    for ch, (text, score) in supplied:
+        assert labels.normalise(text, list(letters)) == ch
+        assert score == labels.letter_score(glyphreader.read([_draw(ch, font, *COLOURS[0])])[0][1])
+        assert 0.95 <= score <= 1.0
+    ambiguous = [_draw(ch, font, *COLOURS[0]) for ch in "COSW"]
+    strip, boxes = _strip(ambiguous)
+    assert labels.quick_readings(strip, boxes, None) == [None] * 4
+    assert sum(q is not None for q in labels.quick_readings(strip, boxes, list("COSW"))) >= 3
+
+
+def test_letter_score_is_monotone_and_above_the_label_floor():
+    """``consistent_labels`` and ``corner_label`` drop readings under 0.5: a sure letter never is."""
+    probs = np.linspace(labels.GLYPH_LETTER_SURE, 1.0, 50)
+    scores = [labels.letter_score(p) for p in probs]
+    assert all(b >= a for a, b in zip(scores, scores[1:], strict=False))
+    assert min(scores) >= 0.5 and max(scores) <= 1.0
+
+
+def test_tied_reader_letters_get_recogniser_scores(fonts):
+    """Two crops both read as ``A`` by the reader: the recogniser scores both, as it would have
+    without the reader; a letter read once keeps the reader's score."""
+    font = _font(fonts, "DejaVuSans-Bold.ttf", 30)
+    strip, boxes = _strip([_draw(ch, font, *COLOURS[0]) for ch in "AAB"])
+    cache: dict = {}
+    read = labels.read_glyphs(strip, boxes, ["A", "B"], cache=cache)
+    assert [g.text for g in read] == ["A", "A", "B"] and not any(cache[b][2] for b in boxes)
+    settled = labels.settle_ties(strip, read, ["A", "B"], cache)
+    want = labels.read_texts([labels._glyph_crop(strip, b) for b in boxes[:2]])
+    assert [(g.text, g.score) for g in settled[:2]] == [(labels.normalise(t, ["A", "B"]), s) for t, s in want]
+    assert settled[2] is read[2] and cache[boxes[0]][2] and not cache[boxes[2]][2]
 
 
 def test_letters_outside_the_caption_labels_skip_the_recogniser(fonts):

@@ -208,6 +208,7 @@ def test_glyph_readings_are_cached(monkeypatch):
 
     monkeypatch.setattr(labels, "read_texts", fake)
     monkeypatch.setattr(labels, "GLYPH_SURE", 2.0)  # the single-glyph reader would skip these blank crops
+    monkeypatch.setattr(labels, "GLYPH_LETTER_SURE", 2.0)
     mask = np.zeros((100, 100), bool)
     cache: dict = {}
     boxes = [(10, 10, 20, 22), (50, 10, 60, 22)]

@@ -20,6 +20,7 @@ from curate.layout.labels import (
     corner_label,
     glyph_candidates,
     read_glyphs,
+    settle_ties,
 )
 from curate.layout.split import Candidate, PanelBox, _pick, candidates, finish
 from curate.layout.xycut import reading_order
@@ -180,7 +181,8 @@ def max_overlap(panels: list[PanelBox]) -> float:
 
 
 def _find_letter_i(
-    mask: InkComponents, reader, read: list[Glyph], glyphs: list[Glyph], expected: list[str] | None
+    mask: InkComponents, reader, consistent, read: list[Glyph], glyphs: list[Glyph],
+    expected: list[str] | None,
 ) -> list[Glyph]:
     """Look for an expected but unread ``I``/``l``: a bar as tall as the letters already found."""
     found = {g.text for g in glyphs}
@@ -189,7 +191,7 @@ def _find_letter_i(
         return glyphs
     height = float(np.median([g.box[3] - g.box[1] for g in glyphs]))
     bars = glyph_candidates(mask, bar_height=height)[:8]
-    more = consistent_labels(read + reader(bars), expected)
+    more = consistent(read + reader(bars))
     return more if len(more) > len(glyphs) else glyphs
 
 
@@ -211,23 +213,28 @@ def find_label_glyphs(rgb: np.ndarray, mask: np.ndarray, expected: list[str] | N
     def reader(boxes: list, parenthesised: bool = False) -> list[Glyph]:
         return read_glyphs(strength, boxes, expected, parenthesised, cache)
 
+    def consistent(found: list[Glyph]) -> list[Glyph]:
+        found[:] = settle_ties(strength, found, expected, cache)
+        return consistent_labels(found, expected)
+
     def complete(found: list[Glyph]) -> bool:
         return bool(expected) and len(found) >= len(expected)
 
     ranked = glyph_candidates(components)
     read = reader(ranked[:FIRST_READ])
-    glyphs = consistent_labels(read, expected)
+    glyphs = consistent(read)
     if not complete(glyphs):
         read += reader(ranked[FIRST_READ:])
         read += reader(glyph_candidates(components, parenthesised=True)[:12], parenthesised=True)
-        glyphs = consistent_labels(read, expected)
+        glyphs = consistent(read)
     if expected and len(glyphs) < len(expected):
         # Some letters were not among the largest blobs: look again, ranking by white space.
         seen = {g.box for g in read}
         extra = [b for b in glyph_candidates(components, by_room=True) if b not in seen]
-        more = consistent_labels(read + reader(extra), expected)
+        read += reader(extra)
+        more = consistent(read)
         glyphs = more if len(more) > len(glyphs) else glyphs
-    return _find_letter_i(components, reader, read, glyphs, expected)
+    return _find_letter_i(components, reader, consistent, read, glyphs, expected)
 
 
 def choose_with_labels(

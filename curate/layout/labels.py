@@ -73,21 +73,51 @@ def read_texts(crops_bgr: list[np.ndarray]) -> list[tuple[str, float]]:
 
 # Confidence at which the single-glyph reader's "no label here" is taken without the
 # recogniser (a crop it reads as no glyph, a digit, or a letter no expected label starts with).
-# Crops that may hold a label always go to the recogniser: its score ranks the candidates, and
-# the reader's own confidences rank differently (taking its letters cost labels on panel-gt).
+# Its raw confidences rank candidates differently from the recogniser's scores, so the letters
+# it supplies carry a score mapped onto the recogniser's scale (``letter_score``).
 # The threshold and what it saves: BENCHMARKS.md (issue 10, round 4; panels round 4) and
 # ``bench.glyphs``: at 0.8 every accuracy key holds, at 0.7 a sample label is lost.
 GLYPH_SURE = 0.8
 
 
+# Confidence at which the reader's letter stands in for the recogniser's reading (above 1: off).
+# Not bars (I, l, 1 and | look alike) and not case-ambiguous letters without caption labels.
+# The curve (every accuracy key holds from 0.999 to 0.9; 0.99 saves 32 % of the recogniser
+# crops): BENCHMARKS.md, "Performance round 5: panels", and ``bench.glyphs`` (``glyphs.letters.*``).
+GLYPH_LETTER_SURE = 0.99
+# ``letter_score`` knots: the reader's confidence -> the recogniser's median score on crops
+# where both read the same letter (fit by ``bench.glyphs`` on the JATS crops outside panel-gt).
+LETTER_SCORE_KNOTS = ((0.9, 0.99, 0.999, 1.0), (0.9787, 0.997, 0.9986, 0.9986))
+
+
+def letter_score(p: float) -> float:
+    """The reader's confidence mapped onto the recogniser's score scale (monotone, piecewise linear)."""
+    xs, ys = LETTER_SCORE_KNOTS
+    return float(np.interp(p, xs, ys))
+
+
 def quick_readings(
     mask: np.ndarray, boxes: list[Box], expected: list[str] | None
 ) -> list[tuple[str, float] | None]:
-    """Per box ``("", 0.0)`` (no label) when the single-glyph reader is sure of that, else None."""
-    if GLYPH_SURE > 1 or not boxes:
+    """Per box a reading without the recogniser, else None: ``("", 0.0)`` (no label) when the
+    single-glyph reader is sure of that, its letter when sure of it (``GLYPH_LETTER_SURE``)."""
+    if min(GLYPH_SURE, GLYPH_LETTER_SURE) > 1 or not boxes:
         return [None] * len(boxes)
-    readings = glyphreader.read([mask[y1:y2, x1:x2] for x1, y1, x2, y2 in boxes])
-    return [("", 0.0) if score >= GLYPH_SURE and not _may_label(text, expected) else None for text, score in readings]
+    out: list[tuple[str, float] | None] = []
+    for cls, p in glyphreader.read([mask[y1:y2, x1:x2] for x1, y1, x2, y2 in boxes]):
+        if not _may_label(cls, expected):
+            out.append(("", 0.0) if p >= GLYPH_SURE else None)
+        elif p >= GLYPH_LETTER_SURE and _sure_letter(cls, expected):
+            out.append((cls, letter_score(p)))
+        else:
+            out.append(None)
+    return out
+
+
+def _sure_letter(cls: str, expected: list[str] | None) -> bool:
+    """A class that names its letter: not a bar (I, l or 1), and a letter whose cases differ
+    only in size only when caption labels settle the case."""
+    return cls in glyphreader.LETTERS and (cls not in glyphreader.SAME_SHAPE or bool(expected))
 
 
 def _may_label(cls: str, expected: list[str] | None) -> bool:
@@ -322,7 +352,7 @@ def read_glyphs(
     ``parenthesised`` candidates count only when the reading shows a parenthesis: ``(a)``.
     ``cache`` (one dict per figure and ``mask``) keeps raw readings by box, so a box offered
     again by another candidate search is not read twice. Single glyphs the single-glyph reader
-    is sure hold no label (``quick_readings``) are not sent to the recogniser.
+    is sure of (no label, or a letter: ``quick_readings``) are not sent to the recogniser.
     """
     subs = bool(expected) and any(len(e) > 1 for e in expected)
     cache = {} if cache is None else cache
@@ -343,6 +373,26 @@ def read_glyphs(
         label = normalise(text, expected)
         if label:
             out.append(Glyph(box, label, score))
+    return out
+
+
+def settle_ties(mask: np.ndarray, glyphs: list[Glyph], expected: list[str] | None, cache: dict) -> list[Glyph]:
+    """``glyphs`` with the recogniser's reading for each letter the single-glyph reader supplied
+    that another glyph is also read as: scores break those ties (``consistent_labels``), and
+    the recogniser's scores rank a label above a letter of a word where the reader's do not.
+    ``cache`` is ``read_glyphs``'s for ``mask``."""
+    counts: dict[str, int] = {}
+    for g in glyphs:
+        counts[g.text] = counts.get(g.text, 0) + 1
+    redo = list(dict.fromkeys(g.box for g in glyphs if counts[g.text] > 1 and not cache[g.box][2]))
+    if not redo:
+        return glyphs
+    cache.update((b, (*r, True)) for b, r in zip(redo, read_texts([_glyph_crop(mask, b) for b in redo]), strict=True))
+    out = []
+    for g in glyphs:
+        label = normalise(cache[g.box][0], expected) if g.box in redo else g.text
+        if label:
+            out.append(Glyph(g.box, label, cache[g.box][1]) if g.box in redo else g)
     return out
 
 
@@ -440,8 +490,14 @@ def corner_label(
         slow = iter(
             read_texts([_glyph_crop(mask, b) for b, q in zip(found, quick, strict=True) if q is None])
         )
+        now = [q if q is not None else next(slow) for q in quick]
+        # Reader letters have no recogniser score to rank them by when several readings compete.
+        letters = [k for k, q in enumerate(quick) if q is not None and q[0]]
+        if letters and sum(bool(normalise(t, expected)) for t, _ in readings + now) > 1:
+            for k, r in zip(letters, read_texts([_glyph_crop(mask, found[k]) for k in letters]), strict=True):
+                now[k] = r
         boxes += found
-        readings += [q if q is not None else next(slow) for q in quick]
+        readings += now
     best: Glyph | None = None
     for (gx1, gy1, gx2, gy2), (text, score) in zip(boxes, readings, strict=True):
         label = normalise(text, expected)
