@@ -37,7 +37,7 @@ from curate.records import Document, Figure, SourceItem
 from curate.runtime.blobs import BlobStore
 from curate.runtime.manifest import RunLayout, read_records
 
-IMAGE_STAGES = ("panels", "markers", "regions", "captions")
+IMAGE_STAGES = ("panels", "markers", "quality", "regions", "captions")
 
 
 def _parse_xml(data: bytes) -> None:
