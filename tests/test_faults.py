@@ -87,14 +87,16 @@ def test_driver_sigkilled_in_every_stage_then_rerun_is_byte_identical(corpus, re
     run_dir = tmp_path / "faults"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     for stage in STAGE_NAMES:
-        after = rng.randrange(0, n_parts - 3)
+        # Early in the stage: the fast stages (regions, captions) finish a part in milliseconds, and
+        # a kill aimed at one of the last parts could land after the stage under load.
+        after = rng.randrange(0, n_parts // 3)
         marker = run_dir / stage / f"part-{after:05d}.done"
         last = run_dir / stage / f"part-{n_parts - 1:05d}.done"
         proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 300
         while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.005)
-        time.sleep(rng.uniform(0.0, 0.05))  # land inside the next part, not between two
+        time.sleep(rng.uniform(0.0, 0.02))  # land inside the next part, not between two
         assert proc.poll() is None, f"run ended before the kill in {stage}: {proc.stderr.read()!r}"
         assert not last.exists(), f"{stage} finished before the kill could land in it"
         os.kill(proc.pid, signal.SIGKILL)
