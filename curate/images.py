@@ -146,6 +146,17 @@ def fit_side(rgb: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
     return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA), scale
 
 
+def mask_above(a: np.ndarray, t: int, on: int = 255) -> np.ndarray:
+    """uint8 ``on`` where the uint8 array ``a`` is above ``t``, else 0: one OpenCV threshold,
+    several times faster than a NumPy comparison and its cast."""
+    return cv2.threshold(a, t, on, cv2.THRESH_BINARY)[1]
+
+
+def mask_below(a: np.ndarray, t: int, on: int = 255) -> np.ndarray:
+    """uint8 ``on`` where the uint8 array ``a`` is below ``t``, else 0."""
+    return cv2.threshold(a, t - 1, on, cv2.THRESH_BINARY_INV)[1]
+
+
 def crop_xyxy(rgb: np.ndarray, box: list[int] | tuple[int, ...]) -> np.ndarray:
     """Crop a half-open ``[x1, y1, x2, y2)`` box, clipped to the image; never empty."""
     h, w = rgb.shape[:2]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from curate.images import mask_above, mask_below
 from curate.markers.colours import HUE_RANGES, SATURATED
 
 # Glyphs found only on the second look must be marker-sized: a speck cut out of texture
@@ -36,16 +37,6 @@ def hue_codes(hue: np.ndarray, sat: np.ndarray, val: np.ndarray) -> np.ndarray:
     """uint8 ``4 * (index in SATURATED) + level`` per pixel of OpenCV HSV planes; level
     3 / 2 / 1 / 0: the pixel meets the strict / retry / loose floors of ``LEVELS`` / none."""
     return cv2.add(cv2.LUT(hue, _HUE_CODE), cv2.min(cv2.LUT(sat, _SAT_LEVEL), cv2.LUT(val, _VAL_LEVEL)))
-
-
-def _above(a: np.ndarray, t: int) -> np.ndarray:
-    """0/255 where ``a > t`` (uint8)."""
-    return cv2.threshold(a, t, 255, cv2.THRESH_BINARY)[1]
-
-
-def _below(a: np.ndarray, t: int) -> np.ndarray:
-    """0/255 where ``a < t`` (uint8)."""
-    return cv2.threshold(a, t - 1, 255, cv2.THRESH_BINARY_INV)[1]
 
 
 def _all(*masks: np.ndarray) -> np.ndarray:
@@ -102,18 +93,18 @@ def colour_masks(rgb: np.ndarray):
             out[name] = cv2.inRange(codes, 4 * i + level, 4 * i + 3) if present[i] else empty
     tophat = cv2.morphologyEx(gray, cv2.MORPH_TOPHAT, kernel)
     blackhat = cv2.morphologyEx(gray, cv2.MORPH_BLACKHAT, kernel)
-    strict_white = _all(_below(sat, 70), _above(val, 165), _above(tophat, 45))
+    strict_white = _all(mask_below(sat, 70), mask_above(val, 165), mask_above(tophat, 45))
     # Thin (1-2 px) shafts of small arrows are blurred to mid-grey by downscaling: they join
     # the glyph when they still stand far above the local background.
-    mid_white = cv2.bitwise_or(_all(_below(sat, 90), _above(val, 140), _above(tophat, 30)),
-                               _all(_below(sat, 60), _above(val, 100), _above(tophat, 80)))
+    mid_white = cv2.bitwise_or(_all(mask_below(sat, 90), mask_above(val, 140), mask_above(tophat, 30)),
+                               _all(mask_below(sat, 60), mask_above(val, 100), mask_above(tophat, 80)))
     masks["white"] = hysteresis(strict_white, mid_white)
-    retry["white"] = _all(_below(sat, 50), _above(val, 230), _above(tophat, 60))
-    masks["black"] = _all(_below(val, 80), _above(blackhat, 70))
+    retry["white"] = _all(mask_below(sat, 50), mask_above(val, 230), mask_above(tophat, 60))
+    masks["black"] = _all(mask_below(val, 80), mask_above(blackhat, 70))
     # Loose masks are relative to the local background too, so that a dark marker on a dark
     # image (or a light one on a light image) still has a clear ring around it.
-    loose["white"] = _all(_below(sat, 100), _above(val, 125), _above(tophat, 20))
-    loose["black"] = _all(_below(val, 125), _above(blackhat, 25))
+    loose["white"] = _all(mask_below(sat, 100), mask_above(val, 125), mask_above(tophat, 20))
+    loose["black"] = _all(mask_below(val, 125), mask_above(blackhat, 25))
     return masks, loose, retry
 
 

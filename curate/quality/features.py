@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass
 import cv2
 import numpy as np
 
+from curate.images import mask_above, mask_below
+
 WORK_SIDE = 384
 _HUES = np.arange(256)
 _PINK = ((_HUES >= 130) | (_HUES <= 5)).astype(np.uint8)  # H&E pink/purple (OpenCV hue 0..179)
@@ -65,16 +67,6 @@ def _palette90(rgb: np.ndarray) -> int:
 def _frac(mask: np.ndarray) -> float:
     """Share of non-zero pixels (the value ``(mask > 0).mean()`` gives)."""
     return cv2.countNonZero(mask) / mask.size
-
-
-def _below(a: np.ndarray, t: int, on: int = 1) -> np.ndarray:
-    """uint8 ``on`` where ``a < t`` (uint8 ``a``), else 0."""
-    return cv2.threshold(a, t - 1, on, cv2.THRESH_BINARY_INV)[1]
-
-
-def _above(a: np.ndarray, t: int, on: int = 1) -> np.ndarray:
-    """uint8 ``on`` where ``a > t`` (uint8 ``a``), else 0."""
-    return cv2.threshold(a, t, on, cv2.THRESH_BINARY)[1]
 
 
 def _median(grey: np.ndarray) -> float:
@@ -177,13 +169,13 @@ def image_cues(rgb: np.ndarray) -> ImageCues:
     r, g, b = cv2.split(img)
     top, low = cv2.max(cv2.max(r, g), b), cv2.min(cv2.min(r, g), b)
     spread = cv2.subtract(top, low)
-    white, not_white = _above(low, 235), _below(low, 236)
+    white, not_white = mask_above(low, 235, 1), mask_below(low, 236, 1)
     gx = cv2.Sobel(grey, cv2.CV_16S, 1, 0, ksize=3)
     gy = cv2.Sobel(grey, cv2.CV_16S, 0, 1, ksize=3)
     # |gx| + |gy| <= 8, from gradients saturated to 255 (a sum over 8 stays over 8)
-    flat = _below(cv2.add(cv2.convertScaleAbs(gx), cv2.convertScaleAbs(gy)), 9)
-    dark = cv2.bitwise_and(_below(grey, 110), not_white)
-    ink = _below(grey, 170)  # thin axis lines turn grey when a plot is downscaled
+    flat = mask_below(cv2.add(cv2.convertScaleAbs(gx), cv2.convertScaleAbs(gy)), 9, 1)
+    dark = cv2.bitwise_and(mask_below(grey, 110, 1), not_white)
+    ink = mask_below(grey, 170, 1)  # thin axis lines turn grey when a plot is downscaled
     n_h, h_open = _long_lines(ink, 1, 0.35)
     n_v, v_open = _long_lines(ink, 0, 0.35)
     text_cover, glyphs, _ = _components(dark)
@@ -192,12 +184,12 @@ def image_cues(rgb: np.ndarray) -> ImageCues:
     median = _median(grey)
     light_bg = median > 150
     # grey < median - 40 for uint8 grey: grey below the next integer at or above that bound
-    bands = _components(cv2.bitwise_and(_below(grey, math.ceil(median - 40)), not_white))[2] if light_bg else 0
-    tissue = cv2.bitwise_and(cv2.bitwise_and(_above(sat, 40), _above(val, 60)), not_white)
+    bands = _components(cv2.bitwise_and(mask_below(grey, math.ceil(median - 40), 1), not_white))[2] if light_bg else 0
+    tissue = cv2.bitwise_and(cv2.bitwise_and(mask_above(sat, 40, 1), mask_above(val, 60, 1)), not_white)
     return ImageCues(
-        white_frac=_frac(white), black_frac=_frac(_below(grey, 25)), flat_frac=_frac(flat),
-        palette90=_palette90(img), colourful_frac=_frac(cv2.bitwise_and(_above(sat, 90), _above(val, 80))),
-        grey_frac=_frac(_below(spread, 13)), long_hlines=n_h, long_vlines=n_v,
+        white_frac=_frac(white), black_frac=_frac(mask_below(grey, 25, 1)), flat_frac=_frac(flat),
+        palette90=_palette90(img), colourful_frac=_frac(cv2.bitwise_and(mask_above(sat, 90, 1), mask_above(val, 80, 1))),
+        grey_frac=_frac(mask_below(spread, 13, 1)), long_hlines=n_h, long_vlines=n_v,
         axis_corner=_axis_corner(h_open, v_open), text_cover=text_cover, n_glyphs_per_kpx=glyphs,
         band_count=bands, hue_pink=_frac(cv2.bitwise_and(tissue, cv2.LUT(hue, _PINK))),
         hue_brown=_frac(cv2.bitwise_and(tissue, cv2.LUT(hue, _BROWN))), mean_grey=cv2.sumElems(grey)[0] / grey.size,
