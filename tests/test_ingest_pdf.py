@@ -147,8 +147,9 @@ def test_synthetic_pdf_figure_caption_and_mention(tmp_path: Path) -> None:
     assert res.document.licence == "CC-BY-4.0" and fig.licence == "CC-BY-4.0"
 
 
-def test_large_region_is_rendered_at_the_pixel_limit_not_shrunk_after(monkeypatch) -> None:
-    # spy on the real renderer: every figure-clip pixmap MuPDF makes, and its size
+@pytest.fixture
+def clip_renders(monkeypatch) -> list[int]:
+    """A spy on the real renderer: the pixel count of every figure-clip pixmap MuPDF makes."""
     rendered: list[int] = []
     real = pymupdf.Page.get_pixmap
 
@@ -159,13 +160,17 @@ def test_large_region_is_rendered_at_the_pixel_limit_not_shrunk_after(monkeypatc
         return pix
 
     monkeypatch.setattr(pymupdf.Page, "get_pixmap", recording)
+    return rendered
+
+
+def test_large_region_is_rendered_at_the_pixel_limit_not_shrunk_after(clip_renders: list[int]) -> None:
     full = ingest_pdf_bytes(_synthetic_pdf(), doc_id="syn", source_path="made.pdf", dpi=150)
     limit = 60_000  # the region is ~450x175 pt: ~380,000 pixels at 150 dpi
-    rendered.clear()
+    clip_renders.clear()
     res = ingest_pdf_bytes(_synthetic_pdf(), doc_id="syn", source_path="made.pdf", dpi=150, max_pixels=limit)
     (big,), (fig,) = full.figures, res.figures
     assert big.width * big.height > 5 * limit
-    assert rendered == [fig.width * fig.height]  # one render, straight at the fitted size
+    assert clip_renders == [fig.width * fig.height]  # one render, straight at the fitted size
     assert 0.97 * limit <= fig.width * fig.height <= limit
     assert abs(fig.width / fig.height - big.width / big.height) < 0.02
     assert decode_rgb(res.images[fig.image_sha256]).shape == (fig.height, fig.width, 3)
@@ -243,7 +248,7 @@ def test_line_joining_repairs_hyphens() -> None:
     assert join_lines(["pro\u00ad", "teins"], vocab) == "proteins"
 
 
-def test_ingest_stage_renders_pdf_figures_within_max_figure_pixels(tmp_path: Path, monkeypatch) -> None:
+def test_ingest_stage_renders_pdf_figures_within_max_figure_pixels(tmp_path: Path, clip_renders: list[int]) -> None:
     from curate.ingest.discover import discover_sources
     from curate.records import Figure
     from curate.runtime.blobs import BlobStore
@@ -252,16 +257,6 @@ def test_ingest_stage_renders_pdf_figures_within_max_figure_pixels(tmp_path: Pat
     from curate.runtime.runner import LocalRunner
     from stages.ingest import IngestStage
 
-    clip_renders: list[int] = []  # a spy on the real renderer: the stage passes its limit down
-    real = pymupdf.Page.get_pixmap
-
-    def recording(self, *args, **kwargs):
-        pix = real(self, *args, **kwargs)
-        if kwargs.get("clip") is not None:
-            clip_renders.append(pix.width * pix.height)
-        return pix
-
-    monkeypatch.setattr(pymupdf.Page, "get_pixmap", recording)
     inputs = tmp_path / "in"
     inputs.mkdir()
     (inputs / "made.pdf").write_bytes(_synthetic_pdf())
@@ -271,6 +266,6 @@ def test_ingest_stage_renders_pdf_figures_within_max_figure_pixels(tmp_path: Pat
     layout = RunLayout(cfg.run_dir)
     (fig,) = read_records(layout.table("ingest", "figures", 0), Figure)
     assert 0.97 * 60_000 <= fig.width * fig.height <= 60_000
-    assert clip_renders == [fig.width * fig.height]  # rendered at that size, not shrunk after
+    assert clip_renders == [fig.width * fig.height]  # the stage passed its limit down: no shrink after
     png = BlobStore(layout.blobs).get(fig.image_sha256)
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and decode_rgb(png).shape == (fig.height, fig.width, 3)
