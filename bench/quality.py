@@ -18,6 +18,9 @@
 - ``quality.image_type_acc.new_papers``: ``quality_labels_more.csv`` (11 papers no other CSV
   holds: the shared PDFs' figures and PubLayNet's page figures) scored by a model fit on the other
   three CSVs: how the classifier does on sources it has never seen.
+- ``quality.image_type_embed_frac.shared``: share of those leave-one-paper-out items on which the
+  hand-feature model was unsure and the cascade's second stage (detector embedding) decided;
+  ``quality.image_type_hand_acc.shared`` is the hand-feature model alone on the same folds.
 - ``quality.modality_acc.shared``: modality rules, given a photo, on every item of the CSVs with
   one clear modality, with the texts the pipeline would have (caption, own sub-caption, mentions).
 - ``quality.panels_per_s``: tag_image (cues, classifiers, fingerprint) on the labelled items,
