@@ -18,6 +18,9 @@
 - ``quality.image_type_acc.new_papers``: ``quality_labels_more.csv`` (11 papers no other CSV
   holds: the shared PDFs' figures and PubLayNet's page figures) scored by a model fit on the other
   three CSVs: how the classifier does on sources it has never seen.
+- ``quality.image_type_embed_frac.shared``: share of those leave-one-paper-out items on which the
+  hand-feature model was unsure and the cascade's second stage (detector embedding) decided;
+  ``quality.image_type_hand_acc.shared`` is the hand-feature model alone on the same folds.
 - ``quality.modality_acc.shared``: modality rules, given a photo, on every item of the CSVs with
   one clear modality, with the texts the pipeline would have (caption, own sub-caption, mentions).
 - ``quality.panels_per_s``: tag_image (cues, classifiers, fingerprint) on the labelled items,
@@ -123,11 +126,12 @@ def type_scores(root: Path) -> dict[str, float]:
         fit,
         grouped_cv,
         labelled_features,
+        photo_features,
         synthetic_features,
     )
 
-    data, synth = labelled_features(root), synthetic_features()
-    probs = grouped_cv(data, synth)
+    data, synth, photos = labelled_features(root), synthetic_features(), photo_features()
+    probs, used_embed, hand_probs = grouped_cv(data, synth, photos)
     pred = probs.argmax(axis=1)
     per_class = {c: (int(((pred == data.y) & (data.y == i)).sum()), int((data.y == i).sum()))
                  for i, c in enumerate(CLASSES)}
@@ -135,9 +139,9 @@ def type_scores(root: Path) -> dict[str, float]:
     np.add.at(confusion, (data.y, pred), 1)
     held = data.sources == HELDOUT.name
     train = ~held & ~np.isin(data.figures, data.figures[held])  # no crop of a held-out figure
-    held_pred = fit(data.x[train], data.y[train], synth).predict_proba(data.x[held]).argmax(axis=1)
+    held_pred = fit(data, train, synth, photos).predict_proba(data.x[held], data.e[held])[0].argmax(axis=1)
     new = data.sources == MORE.name  # papers no other CSV holds: fit on the other CSVs, score these
-    new_pred = fit(data.x[~new], data.y[~new], synth).predict_proba(data.x[new]).argmax(axis=1)
+    new_pred = fit(data, ~new, synth, photos).predict_proba(data.x[new], data.e[new])[0].argmax(axis=1)
     return {"acc": float((pred == data.y).mean()), "n": int(len(data.y)),
             "balanced": float(np.mean([ok / n for ok, n in per_class.values()])),
             "ece": expected_calibration_error(probs, data.y), "rules_acc": float((data.rules == data.y).mean()),
@@ -145,7 +149,8 @@ def type_scores(root: Path) -> dict[str, float]:
             "heldout_acc": float((held_pred == data.y[held]).mean()), "heldout_n": int(held.sum()),
             "heldout_rules_acc": float((data.rules[held] == data.y[held]).mean()),
             "new_acc": float((new_pred == data.y[new]).mean()), "new_n": int(new.sum()),
-            "new_rules_acc": float((data.rules[new] == data.y[new]).mean())}
+            "new_rules_acc": float((data.rules[new] == data.y[new]).mean()),
+            "embed_frac": float(used_embed.mean()), "hand_acc": float((hand_probs.argmax(axis=1) == data.y).mean())}
 
 
 def modality_and_speed(root: Path) -> dict[str, float]:
@@ -201,6 +206,9 @@ def run(results: dict, data_root: Path) -> None:
     results["quality.image_type_acc.new_papers"] = round(types["new_acc"], 4)
     results["quality.image_type_rules_acc.new_papers"] = round(types["new_rules_acc"], 4)
     results["quality.image_type_n.new_papers"] = types["new_n"]
+    # the cascade's second stage: share of the 503 items that take it, and the first stage alone
+    results["quality.image_type_embed_frac.shared"] = round(types["embed_frac"], 4)
+    results["quality.image_type_hand_acc.shared"] = round(types["hand_acc"], 4)
     print("image type per class (right/n):", types["per_class"])
     print("confusion (rows true, cols predicted, order photo chart diagram gel_blot table text):", types["confusion"])
     other = modality_and_speed(data_root)

@@ -201,4 +201,5 @@ def test_wheel_ships_every_data_file_the_code_reads(tmp_path):
     data = sorted(str(p.relative_to(src)) for p in (src / "curate").rglob("*")
                   if p.is_file() and p.suffix in {".npz", ".json", ".yaml"})
     assert "curate/layout/glyph_reader.npz" in data and "curate/quality/imagetype_model.json" in data
+    assert "curate/quality/imagetype_embed_model.json" in data and "curate/quality/imagetype_embed.npz" in data
     assert [d for d in data if d not in shipped] == []

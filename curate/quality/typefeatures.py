@@ -21,6 +21,7 @@ from curate.quality.imagetype_rules import IMAGE_TYPES, TABLE_TITLE, pixel_score
 from curate.quality.vocab import text_evidence
 
 THUMB_SIDE = 128
+EMBED_AXES = 64  # principal axes of the detector embedding (``ocrembed``) the second-stage model reads
 ORIENT_BINS = 8
 WORD_TYPES = ("chart", "diagram", "gel_blot", "table", "text")
 _LOG_CUES = {"palette90", "long_hlines", "long_vlines", "n_glyphs_per_kpx", "band_count", "tick_marks",
@@ -98,6 +99,11 @@ def feature_names() -> list[str]:
             *(f"grey.{i}" for i in range(8)), *(f"hue.{i}" for i in range(6)), "sat.mean", "grey.std",
             *(f"words.own.{t}" for t in WORD_TYPES), *(f"words.all.{t}" for t in WORD_TYPES),
             "words.table_title", "words.any"]
+
+
+def embed_feature_names() -> list[str]:
+    """The second-stage model's inputs: the hand features, then the projected detector embedding."""
+    return [*feature_names(), *(f"embed.pc{i}" for i in range(EMBED_AXES))]
 
 
 def type_features(rgb: np.ndarray, cues: ImageCues, texts: list[tuple[str, float]]) -> np.ndarray:

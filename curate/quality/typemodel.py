@@ -111,3 +111,36 @@ def fit_softmax(x: np.ndarray, y: np.ndarray, classes: list[str], features: list
             break
     return SoftmaxModel(classes=list(classes), features=list(features), mean=mean, scale=scale,
                         coef=theta[:-1], intercept=theta[-1], meta={"l2": l2, "balance": balance, "n": int(n)})
+
+
+@dataclass
+class Projection:
+    """Standardise then project onto the top principal axes of the training embeddings: the
+    ~1,600 pooled detector channels are too many for a few hundred labelled images."""
+
+    mean: np.ndarray  # (E,)
+    scale: np.ndarray  # (E,)
+    axes: np.ndarray  # (E, k)
+
+    def __call__(self, e: np.ndarray) -> np.ndarray:
+        return ((np.atleast_2d(e) - self.mean) / self.scale) @ self.axes
+
+    def save(self, path: Path) -> None:
+        with Path(path).open("wb") as fh:
+            np.savez_compressed(fh, mean=self.mean.astype(np.float32), scale=self.scale.astype(np.float32),
+                                axes=self.axes.astype(np.float32))
+
+    @classmethod
+    def load(cls, path: Path) -> Projection:
+        with np.load(path) as z:
+            return cls(mean=z["mean"].astype(np.float64), scale=z["scale"].astype(np.float64),
+                       axes=z["axes"].astype(np.float64))
+
+
+def fit_projection(e: np.ndarray, k: int) -> Projection:
+    """PCA by SVD; each axis's sign is fixed (largest loading positive) so a re-fit gives the same file."""
+    mean, scale = e.mean(axis=0), e.std(axis=0) + 1e-6
+    _, _, vt = np.linalg.svd((e - mean) / scale, full_matrices=False)
+    axes = vt[:k].T
+    axes = axes * np.sign(axes[np.abs(axes).argmax(axis=0), np.arange(axes.shape[1])])
+    return Projection(mean=mean, scale=scale, axes=axes)
