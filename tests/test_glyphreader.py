@@ -202,3 +202,58 @@ def test_wheel_ships_every_data_file_the_code_reads(tmp_path):
                   if p.is_file() and p.suffix in {".npz", ".json", ".yaml"})
     assert "curate/layout/glyph_reader.npz" in data and "curate/quality/imagetype_model.json" in data
     assert [d for d in data if d not in shipped] == []
+
+
+def _glyph(text: str, box: tuple) -> labels.Glyph:
+    return labels.Glyph(box, text, 0.99)
+
+
+def test_only_equally_aligned_same_letters_are_score_ties():
+    """Two glyphs read ``A``: the one lined up with ``B`` wins by alignment, whatever the scores,
+    so neither needs the recogniser; two ``A`` both in ``B``'s row are chosen by score alone."""
+    a1, b = _glyph("A", (0, 0, 10, 10)), _glyph("B", (40, 0, 50, 10))
+    lone = _glyph("A", (300, 200, 310, 210))
+    assert labels.score_ties([a1, b, lone], ["A", "B"]) == []
+    in_row = _glyph("A", (80, 0, 90, 10))
+    assert labels.score_ties([a1, b, in_row], ["A", "B"]) == [a1.box, in_row.box]
+    small = _glyph("A", (80, 0, 85, 5))  # another size: consistent_labels never weighs it with a1
+    assert labels.score_ties([a1, b, small], ["A", "B"]) == []
+
+
+def test_letters_chosen_by_alignment_skip_the_recogniser(monkeypatch):
+    read = [_glyph("A", (0, 0, 10, 10)), _glyph("B", (40, 0, 50, 10)), _glyph("A", (300, 200, 310, 210))]
+    cache = {g.box: (g.text, g.score, False) for g in read}
+
+    def no_recogniser(crops):  # test double for the recogniser process boundary
+        raise AssertionError("the recogniser was called")
+
+    monkeypatch.setattr(labels, "read_texts", no_recogniser)
+    assert labels.settle_ties(np.zeros((220, 320), np.uint8), read, ["A", "B"], cache) is read
+    assert labels.consistent_labels(read, ["A", "B"]) == read[:2]
+
+
+def test_corner_letters_are_reread_only_when_another_label_competes(fonts, monkeypatch):
+    """In a panel corner, a letter the reader is sure of keeps its score unless another reading
+    there names a label still to be found."""
+    from PIL import Image, ImageDraw
+
+    font = _font(fonts, "LiberationSans-Bold.ttf", 30)
+    img = Image.new("RGB", (1000, 1000), (255, 255, 255))
+    ImageDraw.Draw(img).text((4, 2), "A", font=font, fill=(0, 0, 0))
+    ImageDraw.Draw(img).text((42, 2), "B", font=font, fill=(0, 0, 0))
+    rgb = np.asarray(img).copy()
+    calls: list[int] = []
+    real = labels.read_texts
+
+    def counting(crops):  # spy on the recogniser boundary
+        calls.append(len(crops))
+        return real(crops)
+
+    monkeypatch.setattr(labels, "read_texts", counting)
+    panel = (0, 0, 1000, 1000)
+    free = labels.corner_label(rgb, panel, ["A", "B"], set())
+    assert free is not None and sum(calls) >= 2  # both letters compete: the recogniser ranks them
+    calls.clear()
+    got = labels.corner_label(rgb, panel, ["A", "B"], {"A"})
+    assert got is not None and got.text == "B" and sum(calls) == 0
+    assert 0.95 <= got.score <= labels.LETTER_SCORE_KNOTS[1][-1]  # the reader's calibrated score
