@@ -257,3 +257,15 @@ def test_corner_letters_are_reread_only_when_another_label_competes(fonts, monke
     got = labels.corner_label(rgb, panel, ["A", "B"], {"A"})
     assert got is not None and got.text == "B" and sum(calls) == 0
     assert 0.95 <= got.score <= labels.LETTER_SCORE_KNOTS[1][-1]  # the reader's calibrated score
+
+
+def test_no_label_counts_every_class_that_names_no_label():
+    """Small solid bars split the reader between a bar and a reject, neither above
+    ``GLYPH_SURE``; together they name no label when ``a``-``c`` are expected, so the recogniser
+    is skipped; where an ``I`` is expected the bar may be it, and the recogniser reads them."""
+    bars = [np.full((h, w), 255, np.uint8) for h, w in ((7, 3), (8, 3), (9, 4), (9, 5))]
+    firsts = [p for _, p in glyphreader.read(bars)]
+    assert max(firsts) < labels.GLYPH_SURE  # no single class is sure enough on its own
+    strip, boxes = _strip(bars)
+    assert labels.quick_readings(strip, boxes, ["a", "b", "c"]) == [("", 0.0)] * 4
+    assert None in labels.quick_readings(strip, boxes, ["H", "I", "J"])

@@ -72,11 +72,12 @@ def read_texts(crops_bgr: list[np.ndarray]) -> list[tuple[str, float]]:
 
 
 # Confidence at which the single-glyph reader's "no label here" is taken without the
-# recogniser (a crop it reads as no glyph, a digit, or a letter no expected label starts with).
+# recogniser: its summed belief in no glyph, digits, bars and letters no expected label starts
+# with (since performance round 6; before, its first class's alone).
 # Its raw confidences rank candidates differently from the recogniser's scores, so the letters
 # it supplies carry a score mapped onto the recogniser's scale (``letter_score``).
 # The threshold and what it saves: BENCHMARKS.md (issue 10, round 4; panels round 4) and
-# ``bench.glyphs``: at 0.8 every accuracy key holds, at 0.7 a sample label is lost.
+# ``bench.glyphs``: at 0.8 and 0.9 every accuracy key holds, at 0.7 a sample label is lost.
 GLYPH_SURE = 0.8
 
 
@@ -103,11 +104,16 @@ def quick_readings(
     single-glyph reader is sure of that, its letter when sure of it (``GLYPH_LETTER_SURE``)."""
     if min(GLYPH_SURE, GLYPH_LETTER_SURE) > 1 or not boxes:
         return [None] * len(boxes)
+    probs = glyphreader.scores([mask[y1:y2, x1:x2] for x1, y1, x2, y2 in boxes])
+    # "No label" is the reader's whole belief in classes that name no label here (a bar and a
+    # reject at 0.6 and 0.3 with ``a``-``f`` expected), not only its first class's.
+    no_label = probs @ np.array([not _may_label(c, expected) for c in glyphreader.CLASSES], np.float32)
     out: list[tuple[str, float] | None] = []
-    for cls, p in glyphreader.read([mask[y1:y2, x1:x2] for x1, y1, x2, y2 in boxes]):
-        if not _may_label(cls, expected):
-            out.append(("", 0.0) if p >= GLYPH_SURE else None)
-        elif p >= GLYPH_LETTER_SURE and _sure_letter(cls, expected):
+    for row, none in zip(probs, no_label, strict=True):
+        cls, p = glyphreader.CLASSES[int(row.argmax())], float(row.max())
+        if none >= GLYPH_SURE:
+            out.append(("", 0.0))
+        elif p >= GLYPH_LETTER_SURE and _may_label(cls, expected) and _sure_letter(cls, expected):
             out.append((cls, letter_score(p)))
         else:
             out.append(None)
