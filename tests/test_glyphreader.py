@@ -269,3 +269,44 @@ def test_no_label_counts_every_class_that_names_no_label():
     strip, boxes = _strip(bars)
     assert labels.quick_readings(strip, boxes, ["a", "b", "c"]) == [("", 0.0)] * 4
     assert None in labels.quick_readings(strip, boxes, ["H", "I", "J"])
+
+
+def _page(fonts, texts: list[tuple[str, tuple[int, int]]]) -> np.ndarray:
+    from PIL import Image, ImageDraw
+
+    font = _font(fonts, "LiberationSans-Bold.ttf", 24)
+    img = Image.new("RGB", (800, 600), (255, 255, 255))
+    draw = ImageDraw.Draw(img)
+    for text, xy in texts:
+        draw.text(xy, text, font=font, fill=(0, 0, 0))
+    draw.rectangle((60, 60, 380, 280), outline=(0, 0, 0), width=3)
+    draw.rectangle((420, 60, 740, 280), outline=(0, 0, 0), width=3)
+    return np.asarray(img).copy()
+
+
+def test_without_caption_labels_no_a_means_no_label_set(fonts, monkeypatch):
+    """No caption labels: a label set starts at ``a``/``A``, so on a figure whose candidates the
+    reader rules out as an ``a`` no candidate goes to the recogniser; a figure
+    with ``a`` and ``b`` still gets them."""
+    from curate.layout import anchors
+    from curate.layout.gutters import ink_mask
+
+    calls: list[int] = []
+    real = labels.read_texts
+
+    def counting(crops):  # spy on the recogniser boundary
+        calls.append(len(crops))
+        return real(crops)
+
+    monkeypatch.setattr(labels, "read_texts", counting)
+    # Case-ambiguous letters: without caption labels the reader supplies none of them.
+    other = _page(fonts, [("C", (20, 20)), ("S", (395, 20)), ("X", (20, 300)), ("Z", (395, 300))])
+    assert anchors.find_label_glyphs(other, ink_mask(other), None) == []
+    assert sum(calls) == 0
+    with monkeypatch.context() as m:
+        m.setattr(anchors, "_some_a", lambda *args: True)
+        assert anchors.find_label_glyphs(other, ink_mask(other), None) == []
+    assert sum(calls) >= 3  # read one by one without the rule
+    letters = _page(fonts, [("a", (20, 20)), ("b", (395, 20))])
+    found = anchors.find_label_glyphs(letters, ink_mask(letters), None)
+    assert sorted(g.text for g in found) == ["a", "b"]

@@ -538,9 +538,10 @@ def corner_label(
         )
         now = [q if q is not None else next(slow) for q in quick]
         # Reader letters have no recogniser score to rank them by when several readings compete
-        # (a label not yet taken, at a score that could win).
+        # (name labels not yet taken). A low-scored rival still counts: the recogniser may score
+        # the reader's letter lower still (a letter of a word), and then neither is a label.
         letters = [k for k, q in enumerate(quick) if q is not None and q[0]]
-        competing = [normalise(t, expected) not in taken | {""} and sc >= 0.5 for t, sc in readings + now]
+        competing = [normalise(t, expected) not in taken | {""} for t, _ in readings + now]
         if letters and sum(competing) > 1:
             for k, r in zip(letters, read_texts([_glyph_crop(mask, found[k]) for k in letters]), strict=True):
                 now[k] = r
