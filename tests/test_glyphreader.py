@@ -310,3 +310,23 @@ def test_without_caption_labels_no_a_means_no_label_set(fonts, monkeypatch):
     letters = _page(fonts, [("a", (20, 20)), ("b", (395, 20))])
     found = anchors.find_label_glyphs(letters, ink_mask(letters), None)
     assert sorted(g.text for g in found) == ["a", "b"]
+
+
+def test_sub_label_figures_skip_glyphs_that_start_no_label(fonts, monkeypatch):
+    """Caption labels with sub-numerals (``Ai``): a crop's widened reading starts with its glyph,
+    so bars that start no label are not read; a letter still goes to the recogniser (widened)."""
+    font = _font(fonts, "LiberationSans-Bold.ttf", 30)
+    bars = [np.full((h, w), 255, np.uint8) for h, w in ((7, 3), (8, 3), (9, 4), (9, 5))]
+    strip, boxes = _strip([*bars, _draw("A", font, *COLOURS[0])])
+    sent: list[int] = []
+    real = labels.read_texts
+
+    def counting(crops):  # spy on the recogniser boundary
+        sent.append(len(crops))
+        return real(crops)
+
+    monkeypatch.setattr(labels, "read_texts", counting)
+    cache: dict = {}
+    labels.read_glyphs(strip, boxes, ["Ai", "Aii", "B"], cache=cache)
+    assert sum(sent) == 1 and cache[boxes[-1]][2]
+    assert all(cache[b] == ("", 0.0, False) for b in boxes[:4])

@@ -384,9 +384,11 @@ def read_glyphs(
     cache = {} if cache is None else cache
     # The single-glyph reader never sees a parenthesis: boxes it ruled out are read again here.
     todo = [b for b in dict.fromkeys(boxes) if b not in cache or (parenthesised and not cache[b][2])]
-    if not subs and not parenthesised:
+    if not parenthesised:
+        # With sub-labels (``Ai``) the widened crop's reading starts with this glyph, so a glyph
+        # that starts no label is none there either; its letters still need the recogniser.
         for box, quick in zip(todo, quick_readings(mask, todo, expected), strict=True):
-            if quick is not None:
+            if quick is not None and not (subs and quick[0]):
                 cache[box] = (*quick, False)
         todo = [b for b in todo if b not in cache]
     crops = [_glyph_crop(mask, box, extend_right=1.2 if subs else 0.0) for box in todo]
