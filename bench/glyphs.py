@@ -6,7 +6,8 @@
    the share of crops the reader is sure of, how often its reading then agrees with the
    recogniser's (both reduced to the label they would give: ``normalise``d, a recogniser
    score under 0.5 or a reject / digit is no label), the share it would answer "no label"
-   for (what ``labels.quick_readings`` skips without caption labels) and how many of those
+   for (its summed belief in classes naming no label: what ``labels.quick_readings`` skips
+   without caption labels) and how many of those
    the recogniser reads as a letter. The recogniser is the reference, not the truth.
 2. The letter score: the recogniser's median score where both read the same letter, per bin
    of the reader's confidence, on those same crops (``labels.LETTER_SCORE_KNOTS``; none of
@@ -110,9 +111,12 @@ def agreement(results: dict[str, float], crops: list[tuple[np.ndarray, str, floa
     cls = np.array([t for t, _ in read])
     mine = np.array(["" if not labels._may_label(t, None) else _label(t) for t in cls])
     score = np.array([s for _, s in read])
+    # "No label" as ``labels.quick_readings`` takes it: the summed belief in classes naming none.
+    probs = glyphreader.scores([c[0] for c in crops])
+    no_label = probs @ np.array([not labels._may_label(c, None) for c in glyphreader.CLASSES], np.float32)
     for thr in THRESHOLDS:
         sure = score >= thr
-        skip = sure & (mine == "")
+        skip = no_label >= thr
         results[f"glyphs.sure_share.{thr}"] = round(float(sure.mean()), 3)
         results[f"glyphs.agree.{thr}"] = round(float((ocr[sure] == mine[sure]).mean()) if sure.any() else 0.0, 3)
         results[f"glyphs.no_label_share.{thr}"] = round(float(skip.mean()), 3)

@@ -203,3 +203,131 @@ def test_wheel_ships_every_data_file_the_code_reads(tmp_path):
     assert "curate/layout/glyph_reader.npz" in data and "curate/quality/imagetype_model.json" in data
     assert "curate/quality/imagetype_embed_model.json" in data and "curate/quality/imagetype_embed.npz" in data
     assert [d for d in data if d not in shipped] == []
+
+
+def _glyph(text: str, box: tuple) -> labels.Glyph:
+    return labels.Glyph(box, text, 0.99)
+
+
+def test_only_equally_aligned_same_letters_are_score_ties():
+    """Two glyphs read ``A``: the one lined up with ``B`` wins by alignment, whatever the scores,
+    so neither needs the recogniser; two ``A`` both in ``B``'s row are chosen by score alone."""
+    a1, b = _glyph("A", (0, 0, 10, 10)), _glyph("B", (40, 0, 50, 10))
+    lone = _glyph("A", (300, 200, 310, 210))
+    assert labels.score_ties([a1, b, lone], ["A", "B"]) == []
+    in_row = _glyph("A", (80, 0, 90, 10))
+    assert labels.score_ties([a1, b, in_row], ["A", "B"]) == [a1.box, in_row.box]
+    small = _glyph("A", (80, 0, 85, 5))  # another size: consistent_labels never weighs it with a1
+    assert labels.score_ties([a1, b, small], ["A", "B"]) == []
+
+
+def test_letters_chosen_by_alignment_skip_the_recogniser(monkeypatch):
+    read = [_glyph("A", (0, 0, 10, 10)), _glyph("B", (40, 0, 50, 10)), _glyph("A", (300, 200, 310, 210))]
+    cache = {g.box: (g.text, g.score, False) for g in read}
+
+    def no_recogniser(crops):  # test double for the recogniser process boundary
+        raise AssertionError("the recogniser was called")
+
+    monkeypatch.setattr(labels, "read_texts", no_recogniser)
+    assert labels.settle_ties(np.zeros((220, 320), np.uint8), read, ["A", "B"], cache) is read
+    assert labels.consistent_labels(read, ["A", "B"]) == read[:2]
+
+
+def test_corner_letters_are_reread_only_when_another_label_competes(fonts, monkeypatch):
+    """In a panel corner, a letter the reader is sure of keeps its score unless another reading
+    there names a label still to be found."""
+    from PIL import Image, ImageDraw
+
+    font = _font(fonts, "LiberationSans-Bold.ttf", 30)
+    img = Image.new("RGB", (1000, 1000), (255, 255, 255))
+    ImageDraw.Draw(img).text((4, 2), "A", font=font, fill=(0, 0, 0))
+    ImageDraw.Draw(img).text((42, 2), "B", font=font, fill=(0, 0, 0))
+    rgb = np.asarray(img).copy()
+    calls: list[int] = []
+    real = labels.read_texts
+
+    def counting(crops):  # spy on the recogniser boundary
+        calls.append(len(crops))
+        return real(crops)
+
+    monkeypatch.setattr(labels, "read_texts", counting)
+    panel = (0, 0, 1000, 1000)
+    free = labels.corner_label(rgb, panel, ["A", "B"], set())
+    assert free is not None and sum(calls) >= 2  # both letters compete: the recogniser ranks them
+    calls.clear()
+    got = labels.corner_label(rgb, panel, ["A", "B"], {"A"})
+    assert got is not None and got.text == "B" and sum(calls) == 0
+    assert 0.95 <= got.score <= labels.LETTER_SCORE_KNOTS[1][-1]  # the reader's calibrated score
+
+
+def test_no_label_counts_every_class_that_names_no_label():
+    """Small solid bars split the reader between a bar and a reject, neither above
+    ``GLYPH_SURE``; together they name no label when ``a``-``c`` are expected, so the recogniser
+    is skipped; where an ``I`` is expected the bar may be it, and the recogniser reads them."""
+    bars = [np.full((h, w), 255, np.uint8) for h, w in ((7, 3), (8, 3), (9, 4), (9, 5))]
+    firsts = [p for _, p in glyphreader.read(bars)]
+    assert max(firsts) < labels.GLYPH_SURE  # no single class is sure enough on its own
+    strip, boxes = _strip(bars)
+    assert labels.quick_readings(strip, boxes, ["a", "b", "c"]) == [("", 0.0)] * 4
+    assert None in labels.quick_readings(strip, boxes, ["H", "I", "J"])
+
+
+def _page(fonts, texts: list[tuple[str, tuple[int, int]]]) -> np.ndarray:
+    from PIL import Image, ImageDraw
+
+    font = _font(fonts, "LiberationSans-Bold.ttf", 24)
+    img = Image.new("RGB", (800, 600), (255, 255, 255))
+    draw = ImageDraw.Draw(img)
+    for text, xy in texts:
+        draw.text(xy, text, font=font, fill=(0, 0, 0))
+    draw.rectangle((60, 60, 380, 280), outline=(0, 0, 0), width=3)
+    draw.rectangle((420, 60, 740, 280), outline=(0, 0, 0), width=3)
+    return np.asarray(img).copy()
+
+
+def test_without_caption_labels_no_a_means_no_label_set(fonts, monkeypatch):
+    """No caption labels: a label set starts at ``a``/``A``, so on a figure whose candidates the
+    reader rules out as an ``a`` no candidate goes to the recogniser; a figure
+    with ``a`` and ``b`` still gets them."""
+    from curate.layout import anchors
+    from curate.layout.gutters import ink_mask
+
+    calls: list[int] = []
+    real = labels.read_texts
+
+    def counting(crops):  # spy on the recogniser boundary
+        calls.append(len(crops))
+        return real(crops)
+
+    monkeypatch.setattr(labels, "read_texts", counting)
+    # Case-ambiguous letters: without caption labels the reader supplies none of them.
+    other = _page(fonts, [("C", (20, 20)), ("S", (395, 20)), ("X", (20, 300)), ("Z", (395, 300))])
+    assert anchors.find_label_glyphs(other, ink_mask(other), None) == []
+    assert sum(calls) == 0
+    with monkeypatch.context() as m:
+        m.setattr(anchors, "_some_a", lambda *args: True)
+        assert anchors.find_label_glyphs(other, ink_mask(other), None) == []
+    assert sum(calls) >= 3  # read one by one without the rule
+    letters = _page(fonts, [("a", (20, 20)), ("b", (395, 20))])
+    found = anchors.find_label_glyphs(letters, ink_mask(letters), None)
+    assert sorted(g.text for g in found) == ["a", "b"]
+
+
+def test_sub_label_figures_skip_glyphs_that_start_no_label(fonts, monkeypatch):
+    """Caption labels with sub-numerals (``Ai``): a crop's widened reading starts with its glyph,
+    so bars that start no label are not read; a letter still goes to the recogniser (widened)."""
+    font = _font(fonts, "LiberationSans-Bold.ttf", 30)
+    bars = [np.full((h, w), 255, np.uint8) for h, w in ((7, 3), (8, 3), (9, 4), (9, 5))]
+    strip, boxes = _strip([*bars, _draw("A", font, *COLOURS[0])])
+    sent: list[int] = []
+    real = labels.read_texts
+
+    def counting(crops):  # spy on the recogniser boundary
+        sent.append(len(crops))
+        return real(crops)
+
+    monkeypatch.setattr(labels, "read_texts", counting)
+    cache: dict = {}
+    labels.read_glyphs(strip, boxes, ["Ai", "Aii", "B"], cache=cache)
+    assert sum(sent) == 1 and cache[boxes[-1]][2]
+    assert all(cache[b] == ("", 0.0, False) for b in boxes[:4])

@@ -253,10 +253,31 @@ def test_parenthesised_candidates_need_a_closing_bracket():
     assert boxes == [(47, 47, 110, 85)]  # "(b)"; the dot of the "i" is under SMALL_GROUP
 
 
-def test_small_parenthesised_groups_are_always_read():
-    """Under ``SMALL_GROUP`` px a bracket often breaks up in the ink mask: such groups pass unchecked."""
-    from curate.layout.labels import SMALL_GROUP, _closing_bracket
+def test_small_parenthesised_groups_are_read_from_min_group():
+    """Under ``SMALL_GROUP`` px a bracket often breaks up in the ink mask: such groups pass
+    unchecked, down to ``MIN_GROUP`` px; smaller groups hold a letter too small to read."""
+    from curate.layout.labels import MIN_GROUP, SMALL_GROUP, _closing_bracket
 
     stats = np.array([[0, 0, 100, 100, 0], [10, 10, 6, 6, 30]])  # background, then one blob, no bracket
-    boxes = np.array([[10, 10, 20, 10 + SMALL_GROUP - 1], [10, 10, 20, 10 + SMALL_GROUP]])
-    assert _closing_bracket(stats, boxes).tolist() == [True, False]
+    heights = [MIN_GROUP - 1, MIN_GROUP, SMALL_GROUP - 1, SMALL_GROUP]
+    boxes = np.array([[10, 10, 20, 10 + h] for h in heights])
+    assert _closing_bracket(stats, boxes).tolist() == [False, True, True, False]
+
+
+def test_words_ending_in_a_thin_letter_are_not_parenthesised_labels(monkeypatch):
+    """A word ending in ``l`` has a thin last glyph as tall as ``)``, but not bowed to the right:
+    only the ``(b)`` and ``(Kl)`` groups go to the recogniser."""
+    from curate.layout import labels
+
+    img = np.full((300, 800, 3), 255, np.uint8)
+    for text, x in (("(b)", 40), ("Dil", 240), ("(Kl)", 440)):
+        cv2.putText(img, text, (x, 80), cv2.FONT_HERSHEY_SIMPLEX, 1.4, (0, 0, 0), 3)
+    mask = img.min(axis=2) < 128
+
+    def groups() -> list:
+        found = labels.glyph_candidates(mask, parenthesised=True)
+        return sorted(b[0] for b in found if b[3] - b[1] >= labels.SMALL_GROUP)
+
+    assert groups() == [47, 447]
+    monkeypatch.setattr(labels, "_bowed_right", lambda glyph: True)
+    assert groups() == [47, 243, 447]  # without the bow test the word passes

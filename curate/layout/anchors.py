@@ -19,6 +19,7 @@ from curate.layout.labels import (
     consistent_labels,
     corner_label,
     glyph_candidates,
+    quick_readings,
     read_glyphs,
     settle_ties,
 )
@@ -198,6 +199,15 @@ def _find_letter_i(
 FIRST_READ = 12
 
 
+def _some_a(strength: np.ndarray, ranked: list, components: InkComponents, reader) -> bool:
+    """Whether a candidate reads as ``a`` / ``A`` (plain or parenthesised). Without caption
+    labels a label set starts there (``consistent_labels``): when none does, no set can form,
+    and only the candidates the reader cannot rule out as an ``a`` are read to learn that."""
+    maybe = [b for b, q in zip(ranked, quick_readings(strength, ranked, ["a", "A"]), strict=True) if q != ("", 0.0)]
+    found = reader(maybe) + reader(glyph_candidates(components, parenthesised=True)[:12], parenthesised=True)
+    return any(g.text.lower() == "a" and g.score >= 0.5 for g in found)
+
+
 def find_label_glyphs(rgb: np.ndarray, mask: np.ndarray, expected: list[str] | None) -> list[Glyph]:
     """The consistent set of printed panel letters, read with as few OCR calls as will do.
 
@@ -221,6 +231,8 @@ def find_label_glyphs(rgb: np.ndarray, mask: np.ndarray, expected: list[str] | N
         return bool(expected) and len(found) >= len(expected)
 
     ranked = glyph_candidates(components)
+    if not expected and not _some_a(strength, ranked, components, reader):
+        return []
     read = reader(ranked[:FIRST_READ])
     glyphs = consistent(read)
     if not complete(glyphs):

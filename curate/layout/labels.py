@@ -72,11 +72,12 @@ def read_texts(crops_bgr: list[np.ndarray]) -> list[tuple[str, float]]:
 
 
 # Confidence at which the single-glyph reader's "no label here" is taken without the
-# recogniser (a crop it reads as no glyph, a digit, or a letter no expected label starts with).
+# recogniser: its summed belief in no glyph, digits, bars and letters no expected label starts
+# with (since performance round 6; before, its first class's alone).
 # Its raw confidences rank candidates differently from the recogniser's scores, so the letters
 # it supplies carry a score mapped onto the recogniser's scale (``letter_score``).
 # The threshold and what it saves: BENCHMARKS.md (issue 10, round 4; panels round 4) and
-# ``bench.glyphs``: at 0.8 every accuracy key holds, at 0.7 a sample label is lost.
+# ``bench.glyphs``: at 0.8 and 0.9 every accuracy key holds, at 0.7 a sample label is lost.
 GLYPH_SURE = 0.8
 
 
@@ -103,11 +104,16 @@ def quick_readings(
     single-glyph reader is sure of that, its letter when sure of it (``GLYPH_LETTER_SURE``)."""
     if min(GLYPH_SURE, GLYPH_LETTER_SURE) > 1 or not boxes:
         return [None] * len(boxes)
+    probs = glyphreader.scores([mask[y1:y2, x1:x2] for x1, y1, x2, y2 in boxes])
+    # "No label" is the reader's whole belief in classes that name no label here (a bar and a
+    # reject at 0.6 and 0.3 with ``a``-``f`` expected), not only its first class's.
+    no_label = probs @ np.array([not _may_label(c, expected) for c in glyphreader.CLASSES], np.float32)
     out: list[tuple[str, float] | None] = []
-    for cls, p in glyphreader.read([mask[y1:y2, x1:x2] for x1, y1, x2, y2 in boxes]):
-        if not _may_label(cls, expected):
-            out.append(("", 0.0) if p >= GLYPH_SURE else None)
-        elif p >= GLYPH_LETTER_SURE and _sure_letter(cls, expected):
+    for row, none in zip(probs, no_label, strict=True):
+        cls, p = glyphreader.CLASSES[int(row.argmax())], float(row.max())
+        if none >= GLYPH_SURE:
+            out.append(("", 0.0))
+        elif p >= GLYPH_LETTER_SURE and _may_label(cls, expected) and _sure_letter(cls, expected):
             out.append((cls, letter_score(p)))
         else:
             out.append(None)
@@ -223,13 +229,18 @@ def _chained(stats: np.ndarray, size: int) -> np.ndarray:
 
 
 SMALL_GROUP = 9
+# A ``(a)`` group is as tall as its brackets, which stand above and below the letter: in a group
+# under 7 px the letter is about 4 px, and no such group on the shared figures (scored or not)
+# read as ``(x)``; the recogniser reads them as digits or blobs.
+MIN_GROUP = 7
 
 
-def _closing_bracket(stats: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+def _closing_bracket(stats: np.ndarray, boxes: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
     """Per ``(x1, y1, x2, y2)`` box, whether its last glyph is ``)``-shaped: a component ending at
-    the box's right edge, at least 0.7 of the box tall and at most half as wide as it is tall.
-    Boxes under ``SMALL_GROUP`` px tall always pass: their brackets break up or merge in the
-    mask, yet the recogniser still reads them.
+    the box's right edge, at least 0.7 of the box tall and at most half as wide as it is tall,
+    and (with the ink ``mask``) bowed to the right (``_bowed_right``), which a bar, ``1``, ``i``,
+    ``l`` or ``t`` ending a word is not. Boxes under ``SMALL_GROUP`` px tall pass unless under
+    ``MIN_GROUP``: their brackets break up or merge in the mask, yet the recogniser still reads them.
 
     A parenthesised candidate counts only when the recogniser reads a closing parenthesis, so
     groups without one (words, numbers, ``(0.06``) are not worth a recogniser call.
@@ -239,11 +250,26 @@ def _closing_bracket(stats: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     x, y, w, h = (stats[1:, k] for k in range(4))
     thin = w <= 0.5 * h
     x, y, w, h = x[thin], y[thin], w[thin], h[thin]
-    out = (boxes[:, 3] - boxes[:, 1]) < SMALL_GROUP
-    for k in np.flatnonzero(~out):
+    hh = boxes[:, 3] - boxes[:, 1]
+    out = (hh >= MIN_GROUP) & (hh < SMALL_GROUP)
+    for k in np.flatnonzero(hh >= SMALL_GROUP):
         _bx1, by1, bx2, by2 = boxes[k]
-        out[k] = bool(np.any((x + w == bx2) & (y >= by1) & (y + h <= by2) & (h >= 0.7 * (by2 - by1))))
+        last = np.flatnonzero((x + w == bx2) & (y >= by1) & (y + h <= by2) & (h >= 0.7 * (by2 - by1)))
+        out[k] = any(mask is None or _bowed_right(mask[y[j] : y[j] + h[j], x[j] : x[j] + w[j]]) for j in last)
     return out
+
+
+def _bowed_right(glyph: np.ndarray) -> bool:
+    """Whether a thin glyph's ink lies further right in its middle half than in its top and bottom
+    quarters (by a fifth of its width): the bow of ``)``."""
+    rows = np.flatnonzero(glyph.any(axis=1))
+    if rows.size < 4:
+        return True
+    cols = np.arange(glyph.shape[1])
+    centre = (glyph[rows] * cols).sum(axis=1) / glyph[rows].sum(axis=1)
+    q = max(1, rows.size // 4)
+    ends = max(centre[:q].mean(), centre[-q:].mean())
+    return bool(centre[q:-q].mean() - ends >= 0.2 * glyph.shape[1])
 
 
 def _bars(stats: np.ndarray, height: float) -> np.ndarray:
@@ -281,7 +307,7 @@ def glyph_candidates(
             axis=0,
         )
         boxes = boxes[(boxes[:, 2] - boxes[:, 0]) >= 1.1 * (boxes[:, 3] - boxes[:, 1])]
-        boxes = boxes[_closing_bracket(ink_comps.stats, boxes)]
+        boxes = boxes[_closing_bracket(ink_comps.stats, boxes, mask)]
     elif bar_height:
         boxes = _bars(ink_comps.stats, bar_height)
     else:
@@ -358,9 +384,11 @@ def read_glyphs(
     cache = {} if cache is None else cache
     # The single-glyph reader never sees a parenthesis: boxes it ruled out are read again here.
     todo = [b for b in dict.fromkeys(boxes) if b not in cache or (parenthesised and not cache[b][2])]
-    if not subs and not parenthesised:
+    if not parenthesised:
+        # With sub-labels (``Ai``) the widened crop's reading starts with this glyph, so a glyph
+        # that starts no label is none there either; its letters still need the recogniser.
         for box, quick in zip(todo, quick_readings(mask, todo, expected), strict=True):
-            if quick is not None:
+            if quick is not None and not (subs and quick[0]):
                 cache[box] = (*quick, False)
         todo = [b for b in todo if b not in cache]
     crops = [_glyph_crop(mask, box, extend_right=1.2 if subs else 0.0) for box in todo]
@@ -378,13 +406,10 @@ def read_glyphs(
 
 def settle_ties(mask: np.ndarray, glyphs: list[Glyph], expected: list[str] | None, cache: dict) -> list[Glyph]:
     """``glyphs`` with the recogniser's reading for each letter the single-glyph reader supplied
-    that another glyph is also read as: scores break those ties (``consistent_labels``), and
-    the recogniser's scores rank a label above a letter of a word where the reader's do not.
+    whose score would pick between glyphs read as the same letter (``score_ties``): the
+    recogniser's scores rank a label above a letter of a word where the reader's do not.
     ``cache`` is ``read_glyphs``'s for ``mask``."""
-    counts: dict[str, int] = {}
-    for g in glyphs:
-        counts[g.text] = counts.get(g.text, 0) + 1
-    redo = list(dict.fromkeys(g.box for g in glyphs if counts[g.text] > 1 and not cache[g.box][2]))
+    redo = [b for b in score_ties(glyphs, expected) if not cache[b][2]]
     if not redo:
         return glyphs
     cache.update((b, (*r, True)) for b, r in zip(redo, read_texts([_glyph_crop(mask, b) for b in redo]), strict=True))
@@ -396,16 +421,39 @@ def settle_ties(mask: np.ndarray, glyphs: list[Glyph], expected: list[str] | Non
     return out
 
 
-def consistent_labels(glyphs: list[Glyph], expected: list[str] | None) -> list[Glyph]:
-    """The largest set of glyphs of one size naming distinct labels (one glyph per label)."""
-    best: list[Glyph] = []
+def _size_groups(glyphs: list[Glyph], expected: list[str] | None):
+    """Per reference glyph, the glyphs ``consistent_labels`` weighs with it (its size, a label
+    score, its case without caption labels) and how many others each lines up with."""
     for ref in glyphs:
         same = [g for g in glyphs if _same_size(ref, g) and g.score >= 0.5]
-        h = ref.box[3] - ref.box[1]
         if not expected:
             case = ref.text[0].isupper()
             same = [g for g in same if g.text[0].isupper() == case]
-        aligned = _alignment(same)
+        yield ref, same, _alignment(same)
+
+
+def score_ties(glyphs: list[Glyph], expected: list[str] | None) -> list[Box]:
+    """Boxes of glyphs read as the same letter and equally well aligned in some size group of
+    ``consistent_labels``: only their scores choose between them. A letter read twice whose
+    copies line up differently is chosen by alignment, whatever the scores."""
+    out: dict[Box, None] = {}
+    for _ref, same, aligned in _size_groups(glyphs, expected):
+        best: dict[str, int] = {}
+        for g, a in zip(same, aligned, strict=True):
+            best[g.text] = max(best.get(g.text, -1), a)
+        tied = [g for g, a in zip(same, aligned, strict=True) if a == best[g.text]]
+        counts: dict[str, int] = {}
+        for g in tied:
+            counts[g.text] = counts.get(g.text, 0) + 1
+        out.update((g.box, None) for g in tied if counts[g.text] > 1)
+    return list(out)
+
+
+def consistent_labels(glyphs: list[Glyph], expected: list[str] | None) -> list[Glyph]:
+    """The largest set of glyphs of one size naming distinct labels (one glyph per label)."""
+    best: list[Glyph] = []
+    for ref, same, aligned in _size_groups(glyphs, expected):
+        h = ref.box[3] - ref.box[1]
         # Real labels line up in rows or columns; a letter of a word inside a panel rarely does,
         # so among glyphs read as the same letter the best-aligned one wins.
         chosen: dict[str, Glyph] = {}
@@ -491,9 +539,12 @@ def corner_label(
             read_texts([_glyph_crop(mask, b) for b, q in zip(found, quick, strict=True) if q is None])
         )
         now = [q if q is not None else next(slow) for q in quick]
-        # Reader letters have no recogniser score to rank them by when several readings compete.
+        # Reader letters have no recogniser score to rank them by when several readings compete
+        # (name labels not yet taken). A low-scored rival still counts: the recogniser may score
+        # the reader's letter lower still (a letter of a word), and then neither is a label.
         letters = [k for k, q in enumerate(quick) if q is not None and q[0]]
-        if letters and sum(bool(normalise(t, expected)) for t, _ in readings + now) > 1:
+        competing = [normalise(t, expected) not in taken | {""} for t, _ in readings + now]
+        if letters and sum(competing) > 1:
             for k, r in zip(letters, read_texts([_glyph_crop(mask, found[k]) for k in letters]), strict=True):
                 now[k] = r
         boxes += found
