@@ -13,6 +13,7 @@ half-open xyxy.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import cv2
@@ -36,7 +37,15 @@ from curate.markers.found import KINDS, MIN_CLEAR, MIN_CONFIDENCE, DetectedMarke
 from curate.markers.masks import colour_masks, components, retry_components
 from curate.markers.petals import MIN_SIDE, ink_strength, petal_score
 from curate.markers.rings import ring_candidates
-from curate.markers.shapes import arrow_score, star_score, triangle_score
+from curate.markers.shapes import (
+    NO_TRIANGLE,
+    STAR_MAX_SOLIDITY,
+    TRIANGLE_MIN_SOLIDITY,
+    arrow_score,
+    convex_hull_area,
+    star_score,
+    triangle_score,
+)
 
 __all__ = ["KINDS", "DetectedMarker", "MarkerScan", "detect_markers"]
 
@@ -148,9 +157,12 @@ def _classify_solid(comp: np.ndarray, x0: int, y0: int, area: int, petals: Calla
     ys, xs = np.nonzero(comp)
     contours, _ = cv2.findContours(comp.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
     contour = max(contours, key=cv2.contourArea) + np.array([x0, y0])
-    tri, tri_tip, tri_dir, apex = triangle_score(contour, float(area))
+    hull = convex_hull_area(contour)
+    # A glyph solid enough for a triangle is too solid for a star: only one of them can score.
+    solid = area / hull >= TRIANGLE_MIN_SOLIDITY
+    tri, tri_tip, tri_dir, apex = triangle_score(contour, float(area), hull) if solid else NO_TRIANGLE
     arr, arr_tip, arr_dir = arrow_score(xs + x0, ys + y0)
-    star = star_score(contour, float(area))
+    star = star_score(contour, float(area), hull) if area / hull <= STAR_MAX_SOLIDITY else 0.0
     best = max((tri, "arrowhead"), (arr, "arrow"), (star, "asterisk"))
     if best[0] < MIN_CONFIDENCE and petals is not None:
         star = petals()
@@ -206,6 +218,13 @@ def _suppress(markers: list[DetectedMarker]) -> list[DetectedMarker]:
     return kept
 
 
+@functools.lru_cache(maxsize=1)
+def _blas():
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
 def detect_markers(rgb_panel: np.ndarray, expected: Expected | None = None) -> MarkerScan:
     """Markers and scale bars in an ``H x W x 3`` uint8 RGB panel.
 
@@ -213,6 +232,15 @@ def detect_markers(rgb_panel: np.ndarray, expected: Expected | None = None) -> M
     phrases name; those are reported from a lower confidence and the others are damped. An
     empty list means the caption names no marker. ``None`` (default) is the unguided detector.
     """
+    # One BLAS thread: OpenBLAS splits a dot product of over 10,000 elements (the pixels of a
+    # large component in the arrow test) across its threads, which costs ~4 ms of CPU each on
+    # a busy machine, and the split sum depends on the thread count. One thread gives what
+    # Ray's workers (OMP_NUM_THREADS=1) get, for a fraction of the time.
+    with _blas().limit(limits=1, user_api="blas"):
+        return _scan(rgb_panel, expected)
+
+
+def _scan(rgb_panel: np.ndarray, expected: Expected | None) -> MarkerScan:
     scan = MarkerScan()
     if rgb_panel.ndim != 3 or min(rgb_panel.shape[:2]) < 8:
         return scan
