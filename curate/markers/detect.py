@@ -76,10 +76,11 @@ def _solid_candidates(
     shapeless: list[int] = []
     shaped: list[tuple[int, np.ndarray, tuple]] = []
     max_side = max(12, 0.3 * min(pw, ph))
+    rows = stats.tolist()  # Python ints: far less overhead per component than NumPy scalars
     # A white glyph with light pixels all around is a gap between dark strokes (letters), and
     # a black one with dark pixels all around a gap between bright strokes.
-    for i in small:
-        x, y, w, h, a = (int(v) for v in stats[i])
+    for i in small.tolist():
+        x, y, w, h, a = rows[i]
         if colour in ("white", "black") and _is_scale_bar(w, h, a, (pw, ph)):
             if scan is not None:
                 scan.scale_bars.append((x, y, x + w, y + h))
@@ -93,7 +94,7 @@ def _solid_candidates(
         comp = labels[y : y + h, x : x + w] == i
         if light is not None and light_surround(*light, comp, x, y):
             continue
-        if isolated(comp.astype(np.uint8), loose, x, y) < MIN_CLEAR:
+        if isolated(comp, loose, x, y) < MIN_CLEAR:
             continue
         det = _classify_solid(comp, x, y, a, lambda comp=comp, x=x, y=y: _typeset_star(rgb, comp, x, y, colour))
         if det is None:
@@ -107,7 +108,7 @@ def _solid_candidates(
     # arrows beside a blot), not letters of a word around it.
     pointers = [(stats[i, :4], d[3]) for i, _c, d in shaped if d[0] != "asterisk"]
     for i, comp, (kind, score, tip, direction, apex) in shaped:
-        x, y, w, h, a = (int(v) for v in stats[i])
+        x, y, w, h, a = rows[i]
         # Glyph neighbours in the same colour mask (small components: letters of a word).
         glyphs = glyph_boxes
         if kind != "asterisk" and len(pointers) > 1:
