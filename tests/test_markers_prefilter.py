@@ -11,6 +11,7 @@ import pytest
 
 from curate.markers import detect
 from curate.markers.context import isolated
+from curate.markers.masks import label_components
 from curate.markers.petals import whole_median, whole_percentile
 from curate.markers.shapes import (
     NO_TRIANGLE,
@@ -117,3 +118,18 @@ def test_detector_runs_blas_on_one_thread_and_restores_it(monkeypatch):
     detect.detect_markers(np.zeros((30, 30, 3), np.uint8))
     assert seen == [[1] * len(before)]
     assert blas_threads() == before
+
+
+def test_sixteen_bit_labels_equal_thirty_two_bit_ones_and_overflow_to_them():
+    rng = np.random.default_rng(8)
+    dots = np.zeros((600, 600), np.uint8)
+    dots[::2, ::2] = 255  # 90,000 components: more than 16 bits can label
+    masks = [((rng.random((h, w)) < p) * 255).astype(np.uint8)
+             for h, w, p in [(50, 70, 0.2), (300, 260, 0.45), (1, 40, 0.5), (120, 90, 0.8)]]
+    for mask in [*masks, dots, np.zeros((9, 9), np.uint8)]:
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8, ltype=cv2.CV_32S)
+        got_n, got_labels, got_stats = label_components(mask)
+        assert got_n == n and np.array_equal(got_labels, labels) and np.array_equal(got_stats, stats)
+        assert got_labels.dtype == (np.int32 if mask is dots else np.uint16)
+        got_n, got_labels, none = label_components(mask, with_stats=False)
+        assert got_n == n and np.array_equal(got_labels, labels) and none is None

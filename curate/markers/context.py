@@ -9,6 +9,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from curate.markers.masks import label_components
+
 # Apex angle (deg) above which a triangle on a light page is read as a plot or legend symbol.
 SHARP_APEX_DEG = 50.0
 # Longest side (px) below which a box or circle on a page is read as a hollow plot symbol.
@@ -68,7 +70,7 @@ def local_glyphs(loose: np.ndarray, box_xywh, reach: float = 2.0) -> np.ndarray:
     m = int(reach * max(w, h)) + 2
     H, W = loose.shape
     x0, y0, x1, y1 = max(0, x - m), max(0, y - m), min(W, x + w + m), min(H, y + h + m)
-    _n, _lab, stats, _ = cv2.connectedComponentsWithStats(loose[y0:y1, x0:x1], connectivity=8)
+    _n, _lab, stats = label_components(loose[y0:y1, x0:x1])
     boxes = stats[1:, :4].copy()
     boxes[:, 0] += x0
     boxes[:, 1] += y0
