@@ -12,7 +12,7 @@ import pytest
 from curate.markers import detect
 from curate.markers.context import isolated
 from curate.markers.masks import label_components
-from curate.markers.petals import whole_median, whole_percentile
+from curate.markers.petals import median32, percentile32
 from curate.markers.shapes import (
     NO_TRIANGLE,
     STAR_MAX_SOLIDITY,
@@ -70,17 +70,20 @@ def test_solidity_gates_skip_only_tests_that_fail(seed):
     assert scored["triangle"] and scored["star"]  # both gates were passed by something
 
 
-def test_whole_number_median_and_percentile_equal_numpy():
+def test_float32_median_and_percentile_equal_numpy():
     rng = np.random.default_rng(4)
     for _ in range(3000):
         n = int(rng.integers(1, 300))
-        top = int(rng.choice([2, 6, 256]))
+        top = int(rng.choice([2, 6, 256, 10**5]))
         a = rng.integers(0, top, n).astype(np.float32)
         if rng.random() < 0.5:
             a[rng.random(n) < 0.6] = top - 1  # saturated ink: ties around the 90th percentile
-        assert whole_median(a) == float(np.median(a))
-        for q in (15, 50, 90):
-            assert whole_percentile(a, q) == float(np.percentile(a, q))
+        if rng.random() < 0.3:
+            a = (a * rng.random(n)).astype(np.float32)  # fractions: the interpolation shows
+        assert median32(a) == float(np.median(a))
+        for q in (15, 33.3, 50, 90, 99):
+            assert percentile32(a, q) == float(np.percentile(a, q))
+    assert percentile32(np.arange(5.0), 90) == float(np.percentile(np.arange(5.0), 90))  # float64: NumPy's
 
 
 def test_isolated_equals_the_ring_mean():

@@ -9,6 +9,8 @@ Coordinates: crop pixels (x right, y down).
 
 from __future__ import annotations
 
+import math
+
 import cv2
 import numpy as np
 
@@ -37,15 +39,15 @@ def ink_strength(rgb_crop: np.ndarray, colour: str, comp: np.ndarray) -> np.ndar
     around = cv2.dilate(comp.astype(np.uint8), np.ones((5, 5), np.uint8)) == 0
     if not around.any() or not comp.any():
         return np.zeros(v.shape, np.float32)
-    bg, ink = whole_median(v[around]), whole_percentile(v[comp > 0], 90)
+    bg, ink = median32(v[around]), percentile32(v[comp > 0], 90)
     if ink - bg < 20:
         return np.zeros(v.shape, np.float32)
     return np.clip((v - bg) / (ink - bg), 0, 1).astype(np.float32)
 
 
-def whole_median(a: np.ndarray) -> float:
-    """``np.median`` of a 1-D float array of whole numbers (the mean of the middle two is
-    exact), from a partition instead of its general path."""
+def median32(a: np.ndarray) -> float:
+    """``np.median`` of a 1-D float32 array, from a partition instead of its general path
+    (the mean of the middle two in float32, as ``np.mean`` takes it)."""
     n = a.size
     k = n // 2
     if n % 2:
@@ -54,17 +56,22 @@ def whole_median(a: np.ndarray) -> float:
     return float((part[k - 1] + part[k]) / 2)
 
 
-def whole_percentile(a: np.ndarray, q: float) -> float:
-    """``np.percentile(a, q)`` (linear) of a 1-D float array of whole numbers. Where the order
-    statistics around the quantile's position are equal (nine glyphs in ten: a glyph's strong
-    pixels saturate) any interpolation between them gives that value; else NumPy's own."""
+def percentile32(a: np.ndarray, q: float) -> float:
+    """``np.percentile(a, q)`` (linear) of a 1-D float32 array, from a partition instead of its
+    general path, in NumPy's steps: the position ``(n - 1) * q / 100`` and its fraction in
+    float64, the two-sided interpolation between the neighbouring order statistics in float32."""
     n = a.size
-    pos = int(q / 100 * (n - 1))
-    lo, hi = max(0, pos - 1), min(n - 1, pos + 2)
-    part = np.partition(a, (lo, hi))
-    if part[lo] == part[hi]:
-        return float(part[lo])
-    return float(np.percentile(a, q))
+    if a.dtype != np.float32 or n == 0:
+        return float(np.percentile(a, q))
+    pos = (n - 1) * (q / 100)
+    if pos >= n - 1:
+        return float(a.max())
+    lo = math.floor(pos)
+    t = pos - lo
+    part = np.partition(a, (lo, lo + 1))
+    below, above = part[lo], part[lo + 1]
+    gap = above - below
+    return float(above - gap * (1 - t) if t >= 0.5 else below + gap * t)
 
 
 def _lobes(profile: np.ndarray) -> tuple[list[int], float, float]:
