@@ -285,11 +285,13 @@ def star_score(contour: np.ndarray, area: float, hull_area: float | None = None)
     full = prof > 0
     if not full.all():
         pos = np.nonzero(full)[0]
-        prof = np.interp(np.arange(bins), np.concatenate((pos - bins, pos, pos + bins)), np.tile(prof[pos], 3))
+        known = prof[pos]
+        prof = np.interp(np.arange(bins), np.concatenate((pos - bins, pos, pos + bins)),
+                         np.concatenate((known, known, known)))
     prof = np.convolve(np.concatenate((prof[-2:], prof, prof[:2])), _BOX3, "same")[2:-2]
     thr = 0.5 * (prof.max() + median(prof))
     above = prof > thr
-    starts = np.nonzero(above & ~np.roll(above, 1))[0]
+    starts = np.nonzero(above & ~np.concatenate((above[-1:], above[:-1])))[0]  # np.roll(above, 1)
     spokes = len(starts)
     if spokes < 5 or spokes > 10:
         return 0.0
