@@ -136,3 +136,18 @@ def test_sixteen_bit_labels_equal_thirty_two_bit_ones_and_overflow_to_them():
         assert got_labels.dtype == (np.int32 if mask is dots else np.uint16)
         got_n, got_labels, none = label_components(mask, with_stats=False)
         assert got_n == n and np.array_equal(got_labels, labels) and none is None
+
+
+def test_no_ink_strength_means_no_petals():
+    """The typeset-asterisk test skips glyphs with an all-zero ink strength: their petal score is 0."""
+    from curate.markers.petals import petal_score
+
+    rng = np.random.default_rng(9)
+    for _ in range(50):
+        h, w = int(rng.integers(8, 40)), int(rng.integers(8, 40))
+        comp = np.zeros((h + 6, w + 6), np.uint8)
+        comp[3 : 3 + h, 3 : 3 + w] = rng.random((h, w)) < 0.8
+        assert petal_score(np.zeros(comp.shape, np.float32), comp) == 0.0
+    star = np.zeros((30, 30), np.uint8)
+    cv2.drawMarker(star, (15, 15), 1, cv2.MARKER_STAR, 20, 3)
+    assert petal_score(star.astype(np.float32), star) > 0  # the same glyph with ink has petals

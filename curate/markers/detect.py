@@ -148,7 +148,10 @@ def _typeset_star(rgb: np.ndarray, comp: np.ndarray, x: int, y: int, colour: str
     padded = np.zeros((y1 - y0, x1 - x0), np.uint8)
     padded[y - y0 : y - y0 + h, x - x0 : x - x0 + w] = comp
     crop = np.ascontiguousarray(rgb[y0:y1, x0:x1])
-    return petal_score(ink_strength(crop, colour, padded), padded)
+    strength = ink_strength(crop, colour, padded)
+    if not strength.any():  # no ink stronger than its surround (one glyph in eight): no hub
+        return 0.0
+    return petal_score(strength, padded)
 
 
 def _classify_solid(comp: np.ndarray, x0: int, y0: int, area: int, petals: Callable[[], float] | None = None):

@@ -181,7 +181,7 @@ def arrow_score(xs: np.ndarray, ys: np.ndarray) -> tuple[float, tuple[int, int] 
     length = t.max() - t.min() + 1
     if length < 7:
         return 0.0, None, None
-    nb = int(np.clip(length / 2, 6, 16))
+    nb = int(min(max(length / 2, 6), 16))  # np.clip, without its overhead
     smin, smax = slice_extents(t, s, nb)
     if np.isnan(smin).any():
         return 0.0, None, None
