@@ -254,7 +254,7 @@ def _scan(rgb_panel: np.ndarray, expected: Expected | None) -> MarkerScan:
     r, g, b = cv2.split(rgb)
     lights = {"white": cv2.min(cv2.min(r, g), b) > 200, "black": cv2.max(cv2.max(r, g), b) < 55}
     for colour, mask in masks.items():
-        if not mask.any():
+        if not cv2.hasNonZero(mask):
             continue
         comps = components(mask)
         glyphs = comps[1][comps[2], :4]
