@@ -9,9 +9,9 @@ import cv2
 import numpy as np
 import pytest
 
+from curate.images import label_components
 from curate.markers import detect
 from curate.markers.context import isolated
-from curate.markers.masks import label_components
 from curate.markers.petals import median32, percentile32
 from curate.markers.shapes import (
     NO_TRIANGLE,

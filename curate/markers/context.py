@@ -9,7 +9,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from curate.markers.masks import label_components
+from curate.images import label_components
 
 # Apex angle (deg) above which a triangle on a light page is read as a plot or legend symbol.
 SHARP_APEX_DEG = 50.0

@@ -9,7 +9,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from curate.images import mask_above, mask_below
+from curate.images import label_components, mask_above, mask_below
 from curate.markers.colours import HUE_RANGES, SATURATED
 
 # Glyphs found only on the second look must be marker-sized: a speck cut out of texture
@@ -49,23 +49,6 @@ def _all(*masks: np.ndarray) -> np.ndarray:
 def odd_size(n: float) -> int:
     n = int(n)
     return n if n % 2 else n + 1
-
-
-def label_components(mask: np.ndarray, with_stats: bool = True):
-    """``(n, labels, stats or None)``: ``cv2.connectedComponents[WithStats]`` of a uint8 mask,
-    8-connected, with 16-bit labels (the same labels and stats as 32-bit ones, in well under
-    half the time) unless they would overflow, then 32-bit ones."""
-    for ltype in (cv2.CV_16U, cv2.CV_32S):
-        try:
-            if with_stats:
-                n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8, ltype=ltype)
-                return n, labels, stats
-            n, labels = cv2.connectedComponents(mask, connectivity=8, ltype=ltype)
-            return n, labels, None
-        except cv2.error:  # more than 65,535 provisional labels
-            if ltype == cv2.CV_32S:
-                raise
-    raise AssertionError("unreachable")
 
 
 def hysteresis(strong: np.ndarray, weak: np.ndarray) -> np.ndarray:
