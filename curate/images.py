@@ -157,6 +157,23 @@ def mask_below(a: np.ndarray, t: int, on: int = 255) -> np.ndarray:
     return cv2.threshold(a, t - 1, on, cv2.THRESH_BINARY_INV)[1]
 
 
+def label_components(mask: np.ndarray, with_stats: bool = True):
+    """``(n, labels, stats or None)``: ``cv2.connectedComponents[WithStats]`` of a uint8 mask,
+    8-connected, with 16-bit labels (the same labels and stats as 32-bit ones, in well under
+    half the time on the markers' masks) unless they would overflow, then 32-bit ones."""
+    for ltype in (cv2.CV_16U, cv2.CV_32S):
+        try:
+            if with_stats:
+                n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8, ltype=ltype)
+                return n, labels, stats
+            n, labels = cv2.connectedComponents(mask, connectivity=8, ltype=ltype)
+            return n, labels, None
+        except cv2.error:  # more than 65,535 provisional labels
+            if ltype == cv2.CV_32S:
+                raise
+    raise AssertionError("unreachable")
+
+
 def crop_xyxy(rgb: np.ndarray, box: list[int] | tuple[int, ...]) -> np.ndarray:
     """Crop a half-open ``[x1, y1, x2, y2)`` box, clipped to the image; never empty."""
     h, w = rgb.shape[:2]

@@ -31,6 +31,8 @@ import cv2
 import numpy as np
 import pymupdf
 
+from curate.images import label_components
+
 Box = tuple[float, float, float, float]
 
 GAP_PT = 7  # graphics/labels closer than this belong together (typical tick-label offset)
@@ -214,7 +216,7 @@ def ink_mask(page: pymupdf.Page, text_boxes: list[Box]) -> np.ndarray:
     ink = cv2.threshold(near, 0, 1, cv2.THRESH_BINARY_INV)[1]
     for x0, y0, x1, y1 in text_boxes:
         ink[int(y0 * SCALE): int(np.ceil(y1 * SCALE)), int(x0 * SCALE): int(np.ceil(x1 * SCALE))] = 0
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    n, labels, stats = label_components(ink)
     h, w = ink.shape
     bw, bh, area = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_AREA]
     rule = ((bh <= 4 * SCALE) & (bw > 0.6 * w)) | ((bw <= 4 * SCALE) & (bh > 0.6 * h))
@@ -253,7 +255,7 @@ def _components(ink: np.ndarray, texts: list[Box]) -> _Components:
         mask[int(y0 * SCALE): int(np.ceil(y1 * SCALE)), int(x0 * SCALE): int(np.ceil(x1 * SCALE))] = 2
     r = GAP_PT * SCALE
     marked = (mask > 0).view(np.uint8)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(cv2.dilate(marked, np.ones((2 * r + 1, 2 * r + 1), np.uint8)))
+    n, labels, stats = label_components(cv2.dilate(marked, np.ones((2 * r + 1, 2 * r + 1), np.uint8)))
     graphic = np.zeros(n, bool)
     graphic[labels[mask == 1]] = True
     graphic[0] = False

@@ -9,10 +9,14 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from curate.images import label_components
+
 # Apex angle (deg) above which a triangle on a light page is read as a plot or legend symbol.
 SHARP_APEX_DEG = 50.0
 # Longest side (px) below which a box or circle on a page is read as a hollow plot symbol.
 MIN_RING_ON_PAGE = 20
+_K3 = np.ones((3, 3), np.uint8)
+_K7 = np.ones((7, 7), np.uint8)
 
 
 def isolated(comp: np.ndarray, loose: np.ndarray, x: int, y: int) -> float:
@@ -26,13 +30,16 @@ def isolated(comp: np.ndarray, loose: np.ndarray, x: int, y: int) -> float:
     x1, y1 = min(loose.shape[1], x + w + 4), min(loose.shape[0], y + h + 4)
     c = np.zeros((y1 - y0, x1 - x0), np.uint8)
     c[y - y0 : y - y0 + h, x - x0 : x - x0 + w] = comp
-    k = np.ones((3, 3), np.uint8)
-    near = cv2.dilate(c, k, iterations=1)
-    far = cv2.dilate(c, k, iterations=3)
-    ring = (far > 0) & (near == 0)
-    if not ring.any():
+    near = cv2.dilate(c, _K3)
+    far = cv2.dilate(c, _K7)  # what three 3 x 3 dilations give (OpenCV makes them one)
+    # The ring is far without near (near lies inside far): its pixels, and those of the loose
+    # mask in it, by differences of counts.
+    ring_n = cv2.countNonZero(far) - cv2.countNonZero(near)
+    if ring_n == 0:
         return 0.0
-    return float(1.0 - (loose[y0:y1, x0:x1][ring] > 0).mean())
+    box = loose[y0:y1, x0:x1]
+    in_ring = cv2.countNonZero(cv2.bitwise_and(far, box)) - cv2.countNonZero(cv2.bitwise_and(near, box))
+    return float(1.0 - in_ring / ring_n)
 
 
 def line_neighbours(x, y, w, h, xs, ys, ws, hs) -> np.ndarray:
@@ -63,7 +70,7 @@ def local_glyphs(loose: np.ndarray, box_xywh, reach: float = 2.0) -> np.ndarray:
     m = int(reach * max(w, h)) + 2
     H, W = loose.shape
     x0, y0, x1, y1 = max(0, x - m), max(0, y - m), min(W, x + w + m), min(H, y + h + m)
-    _n, _lab, stats, _ = cv2.connectedComponentsWithStats(loose[y0:y1, x0:x1], connectivity=8)
+    _n, _lab, stats = label_components(loose[y0:y1, x0:x1])
     boxes = stats[1:, :4].copy()
     boxes[:, 0] += x0
     boxes[:, 1] += y0
@@ -135,8 +142,8 @@ def light_surround(light: np.ndarray, table: np.ndarray, comp: np.ndarray, x: in
     H, W = light.shape
     # Within 3 px of the glyph's box, the glyph's own pixels left out.
     y0, y1, x0, x1 = max(0, y - 3), min(H, y + h + 3), max(0, x - 3), min(W, x + w + 3)
-    ring_n = (y1 - y0) * (x1 - x0) - int(comp.sum())
-    ring_light = _count(table, y0, y1, x0, x1) - int(light[y : y + h, x : x + w][comp].sum())
+    ring_n = (y1 - y0) * (x1 - x0) - np.count_nonzero(comp)
+    ring_light = _count(table, y0, y1, x0, x1) - np.count_nonzero(light[y : y + h, x : x + w] & comp)
     if ring_n > 0 and ring_light / ring_n > 0.25:
         return True
     # Out to one glyph size beyond the enclosing strokes: mostly page-white around a counter.

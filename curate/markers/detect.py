@@ -13,6 +13,7 @@ half-open xyxy.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import cv2
@@ -36,7 +37,15 @@ from curate.markers.found import KINDS, MIN_CLEAR, MIN_CONFIDENCE, DetectedMarke
 from curate.markers.masks import colour_masks, components, retry_components
 from curate.markers.petals import MIN_SIDE, ink_strength, petal_score
 from curate.markers.rings import ring_candidates
-from curate.markers.shapes import arrow_score, star_score, triangle_score
+from curate.markers.shapes import (
+    NO_TRIANGLE,
+    STAR_MAX_SOLIDITY,
+    TRIANGLE_MIN_SOLIDITY,
+    arrow_score,
+    convex_hull_area,
+    star_score,
+    triangle_score,
+)
 
 __all__ = ["KINDS", "DetectedMarker", "MarkerScan", "detect_markers"]
 
@@ -67,10 +76,11 @@ def _solid_candidates(
     shapeless: list[int] = []
     shaped: list[tuple[int, np.ndarray, tuple]] = []
     max_side = max(12, 0.3 * min(pw, ph))
+    rows = stats.tolist()  # Python ints: far less overhead per component than NumPy scalars
     # A white glyph with light pixels all around is a gap between dark strokes (letters), and
     # a black one with dark pixels all around a gap between bright strokes.
-    for i in small:
-        x, y, w, h, a = (int(v) for v in stats[i])
+    for i in small.tolist():
+        x, y, w, h, a = rows[i]
         if colour in ("white", "black") and _is_scale_bar(w, h, a, (pw, ph)):
             if scan is not None:
                 scan.scale_bars.append((x, y, x + w, y + h))
@@ -84,7 +94,7 @@ def _solid_candidates(
         comp = labels[y : y + h, x : x + w] == i
         if light is not None and light_surround(*light, comp, x, y):
             continue
-        if isolated(comp.astype(np.uint8), loose, x, y) < MIN_CLEAR:
+        if isolated(comp, loose, x, y) < MIN_CLEAR:
             continue
         det = _classify_solid(comp, x, y, a, lambda comp=comp, x=x, y=y: _typeset_star(rgb, comp, x, y, colour))
         if det is None:
@@ -98,7 +108,7 @@ def _solid_candidates(
     # arrows beside a blot), not letters of a word around it.
     pointers = [(stats[i, :4], d[3]) for i, _c, d in shaped if d[0] != "asterisk"]
     for i, comp, (kind, score, tip, direction, apex) in shaped:
-        x, y, w, h, a = (int(v) for v in stats[i])
+        x, y, w, h, a = rows[i]
         # Glyph neighbours in the same colour mask (small components: letters of a word).
         glyphs = glyph_boxes
         if kind != "asterisk" and len(pointers) > 1:
@@ -138,7 +148,10 @@ def _typeset_star(rgb: np.ndarray, comp: np.ndarray, x: int, y: int, colour: str
     padded = np.zeros((y1 - y0, x1 - x0), np.uint8)
     padded[y - y0 : y - y0 + h, x - x0 : x - x0 + w] = comp
     crop = np.ascontiguousarray(rgb[y0:y1, x0:x1])
-    return petal_score(ink_strength(crop, colour, padded), padded)
+    strength = ink_strength(crop, colour, padded)
+    if not strength.any():  # no ink stronger than its surround (one glyph in eight): no hub
+        return 0.0
+    return petal_score(strength, padded)
 
 
 def _classify_solid(comp: np.ndarray, x0: int, y0: int, area: int, petals: Callable[[], float] | None = None):
@@ -148,9 +161,12 @@ def _classify_solid(comp: np.ndarray, x0: int, y0: int, area: int, petals: Calla
     ys, xs = np.nonzero(comp)
     contours, _ = cv2.findContours(comp.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
     contour = max(contours, key=cv2.contourArea) + np.array([x0, y0])
-    tri, tri_tip, tri_dir, apex = triangle_score(contour, float(area))
+    hull = convex_hull_area(contour)
+    # A glyph solid enough for a triangle is too solid for a star: only one of them can score.
+    solid = area / hull >= TRIANGLE_MIN_SOLIDITY
+    tri, tri_tip, tri_dir, apex = triangle_score(contour, float(area), hull) if solid else NO_TRIANGLE
     arr, arr_tip, arr_dir = arrow_score(xs + x0, ys + y0)
-    star = star_score(contour, float(area))
+    star = star_score(contour, float(area), hull) if area / hull <= STAR_MAX_SOLIDITY else 0.0
     best = max((tri, "arrowhead"), (arr, "arrow"), (star, "asterisk"))
     if best[0] < MIN_CONFIDENCE and petals is not None:
         star = petals()
@@ -206,6 +222,13 @@ def _suppress(markers: list[DetectedMarker]) -> list[DetectedMarker]:
     return kept
 
 
+@functools.lru_cache(maxsize=1)
+def _blas():
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
 def detect_markers(rgb_panel: np.ndarray, expected: Expected | None = None) -> MarkerScan:
     """Markers and scale bars in an ``H x W x 3`` uint8 RGB panel.
 
@@ -213,6 +236,15 @@ def detect_markers(rgb_panel: np.ndarray, expected: Expected | None = None) -> M
     phrases name; those are reported from a lower confidence and the others are damped. An
     empty list means the caption names no marker. ``None`` (default) is the unguided detector.
     """
+    # One BLAS thread: OpenBLAS splits a dot product of over 10,000 elements (the pixels of a
+    # large component in the arrow test) across its threads, which costs ~4 ms of CPU each on
+    # a busy machine, and the split sum depends on the thread count. One thread gives what
+    # Ray's workers (OMP_NUM_THREADS=1) get, for a fraction of the time.
+    with _blas().limit(limits=1, user_api="blas"):
+        return _scan(rgb_panel, expected)
+
+
+def _scan(rgb_panel: np.ndarray, expected: Expected | None) -> MarkerScan:
     scan = MarkerScan()
     if rgb_panel.ndim != 3 or min(rgb_panel.shape[:2]) < 8:
         return scan
@@ -222,7 +254,7 @@ def detect_markers(rgb_panel: np.ndarray, expected: Expected | None = None) -> M
     r, g, b = cv2.split(rgb)
     lights = {"white": cv2.min(cv2.min(r, g), b) > 200, "black": cv2.max(cv2.max(r, g), b) < 55}
     for colour, mask in masks.items():
-        if not mask.any():
+        if not cv2.hasNonZero(mask):
             continue
         comps = components(mask)
         glyphs = comps[1][comps[2], :4]

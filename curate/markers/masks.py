@@ -9,7 +9,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from curate.images import mask_above, mask_below
+from curate.images import label_components, mask_above, mask_below
 from curate.markers.colours import HUE_RANGES, SATURATED
 
 # Glyphs found only on the second look must be marker-sized: a speck cut out of texture
@@ -59,11 +59,11 @@ def hysteresis(strong: np.ndarray, weak: np.ndarray) -> np.ndarray:
     x, y, w, h = cv2.boundingRect(both)  # labelling only the box around the ink is the same
     if w == 0:
         return out
-    n, labels = cv2.connectedComponents(both[y : y + h, x : x + w], connectivity=8)
-    keep = np.zeros(n, bool)
-    keep[labels[strong[y : y + h, x : x + w] > 0]] = True
-    keep[0] = False
-    out[y : y + h, x : x + w] = keep[labels].astype(np.uint8) * 255
+    n, labels, _ = label_components(both[y : y + h, x : x + w], with_stats=False)
+    keep = np.zeros(n, np.uint8)
+    keep[labels[strong[y : y + h, x : x + w] > 0]] = 255
+    keep[0] = 0
+    out[y : y + h, x : x + w] = keep[labels]
     return out
 
 
@@ -119,8 +119,7 @@ def components(mask: np.ndarray):
     x, y, w, h = cv2.boundingRect(mask)
     if w == 0:
         return labels, np.zeros((1, 5), np.int32), np.zeros(0, np.int64)
-    _n, labels[y : y + h, x : x + w], stats, _ = cv2.connectedComponentsWithStats(mask[y : y + h, x : x + w],
-                                                                                connectivity=8)
+    _n, labels[y : y + h, x : x + w], stats = label_components(mask[y : y + h, x : x + w])
     stats[1:, 0] += x
     stats[1:, 1] += y
     area = stats[:, cv2.CC_STAT_AREA]
@@ -146,16 +145,16 @@ def retry_components(comps, shapeless: np.ndarray, retry: np.ndarray, core: bool
     y0 = max(0, int(stats[shapeless, 1].min()) - m)
     x1 = min(W, int((stats[shapeless, 0] + stats[shapeless, 2]).max()) + m)
     y1 = min(H, int((stats[shapeless, 1] + stats[shapeless, 3]).max()) + m)
-    pick = np.zeros(len(stats), bool)
-    pick[shapeless] = True
-    seed = pick[labels[y0:y1, x0:x1]].astype(np.uint8) * 255
+    pick = np.zeros(len(stats), np.uint8)
+    pick[shapeless] = 255
+    seed = pick[labels[y0:y1, x0:x1]]
     grown = np.zeros_like(labels, dtype=np.uint8)
     if core:
-        grown[y0:y1, x0:x1] = np.where(seed > 0, retry[y0:y1, x0:x1], 0)
+        grown[y0:y1, x0:x1] = cv2.bitwise_and(retry[y0:y1, x0:x1], seed)
     else:
         grown[y0:y1, x0:x1] = hysteresis(seed, retry[y0:y1, x0:x1])
     rlabels, rstats, rsmall = components(grown)
-    seen = {tuple(r) for r in stats[pick, :5].tolist()}
+    seen = {tuple(r) for r in stats[pick > 0, :5].tolist()}
     fresh = np.array(
         [i for i in rsmall if max(rstats[i, 2:4]) >= MIN_RETRY_SIDE and tuple(rstats[i, :5].tolist()) not in seen],
         np.int64,

@@ -9,6 +9,8 @@ Coordinates: crop pixels (x right, y down).
 
 from __future__ import annotations
 
+import math
+
 import cv2
 import numpy as np
 
@@ -37,10 +39,39 @@ def ink_strength(rgb_crop: np.ndarray, colour: str, comp: np.ndarray) -> np.ndar
     around = cv2.dilate(comp.astype(np.uint8), np.ones((5, 5), np.uint8)) == 0
     if not around.any() or not comp.any():
         return np.zeros(v.shape, np.float32)
-    bg, ink = float(np.median(v[around])), float(np.percentile(v[comp > 0], 90))
+    bg, ink = median32(v[around]), percentile32(v[comp > 0], 90)
     if ink - bg < 20:
         return np.zeros(v.shape, np.float32)
     return np.clip((v - bg) / (ink - bg), 0, 1).astype(np.float32)
+
+
+def median32(a: np.ndarray) -> float:
+    """``np.median`` of a 1-D float32 array, from a partition instead of its general path
+    (the mean of the middle two in float32, as ``np.mean`` takes it)."""
+    n = a.size
+    k = n // 2
+    if n % 2:
+        return float(np.partition(a, k)[k])
+    part = np.partition(a, (k - 1, k))
+    return float((part[k - 1] + part[k]) / 2)
+
+
+def percentile32(a: np.ndarray, q: float) -> float:
+    """``np.percentile(a, q)`` (linear) of a 1-D float32 array, from a partition instead of its
+    general path, in NumPy's steps: the position ``(n - 1) * q / 100`` and its fraction in
+    float64, the two-sided interpolation between the neighbouring order statistics in float32."""
+    n = a.size
+    if a.dtype != np.float32 or n == 0:
+        return float(np.percentile(a, q))
+    pos = (n - 1) * (q / 100)
+    if pos >= n - 1:
+        return float(a.max())
+    lo = math.floor(pos)
+    t = pos - lo
+    part = np.partition(a, (lo, lo + 1))
+    below, above = part[lo], part[lo + 1]
+    gap = above - below
+    return float(above - gap * (1 - t) if t >= 0.5 else below + gap * t)
 
 
 def _lobes(profile: np.ndarray) -> tuple[list[int], float, float]:

@@ -13,6 +13,16 @@ import cv2
 import numpy as np
 
 _BOX3 = np.ones(3) / 3
+# The solidity (area / convex hull area) windows of the triangle and star tests do not
+# overlap: a glyph can score in at most one of them (``detect`` runs only that one).
+TRIANGLE_MIN_SOLIDITY = 0.9
+STAR_MAX_SOLIDITY = 0.88
+NO_TRIANGLE: tuple[float, None, None, float] = (0.0, None, None, 180.0)
+
+
+def convex_hull_area(contour: np.ndarray) -> float:
+    """Area of a contour's convex hull, at least 1 (the denominator of the solidity tests)."""
+    return max(cv2.contourArea(cv2.convexHull(contour)), 1.0)
 
 
 def _centred_axes(xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -171,7 +181,7 @@ def arrow_score(xs: np.ndarray, ys: np.ndarray) -> tuple[float, tuple[int, int] 
     length = t.max() - t.min() + 1
     if length < 7:
         return 0.0, None, None
-    nb = int(np.clip(length / 2, 6, 16))
+    nb = int(min(max(length / 2, 6), 16))  # np.clip, without its overhead
     smin, smax = slice_extents(t, s, nb)
     if np.isnan(smin).any():
         return 0.0, None, None
@@ -203,25 +213,33 @@ def arrow_score(xs: np.ndarray, ys: np.ndarray) -> tuple[float, tuple[int, int] 
     return score, tip, direction
 
 
-def triangle_score(contour: np.ndarray, area: float) -> tuple[float, tuple[int, int] | None, float | None, float]:
-    """Score of a solid triangle, its apex (smallest-angle vertex), direction centroid→apex and apex angle (deg)."""
+def triangle_score(
+    contour: np.ndarray, area: float, hull_area: float | None = None
+) -> tuple[float, tuple[int, int] | None, float | None, float]:
+    """Score of a solid triangle, its apex (smallest-angle vertex), direction centroid→apex and apex angle (deg).
+    ``hull_area``: ``convex_hull_area(contour)`` when the caller has it."""
     if area < 8 or len(contour) < 3:
-        return 0.0, None, None, 180.0
-    hull = cv2.convexHull(contour)
-    hull_area = max(cv2.contourArea(hull), 1.0)
+        return NO_TRIANGLE
+    hull_area = convex_hull_area(contour) if hull_area is None else hull_area
     solidity = area / hull_area
+    # Each test below fails the same way, so the cheap ones go first (the enclosing triangle
+    # costs more than the rest of the test).
+    if solidity < TRIANGLE_MIN_SOLIDITY:
+        return NO_TRIANGLE
+    (_, (rw, rh), _) = cv2.minAreaRect(contour)
+    rect_fill = hull_area / max(rw * rh, 1.0)
+    if rect_fill > 0.75:
+        return NO_TRIANGLE
     ok, tri = cv2.minEnclosingTriangle(contour.astype(np.float32))
     if tri is None:  # degenerate (collinear) contour
-        return 0.0, None, None, 180.0
+        return NO_TRIANGLE
     tri = tri.reshape(3, 2)
     tri_area = abs(cv2.contourArea(tri))
     if tri_area <= 0:
-        return 0.0, None, None, 180.0
+        return NO_TRIANGLE
     fill = hull_area / tri_area
-    (_, (rw, rh), _) = cv2.minAreaRect(contour)
-    rect_fill = hull_area / max(rw * rh, 1.0)
-    if solidity < 0.9 or fill < 0.8 or rect_fill > 0.75:
-        return 0.0, None, None, 180.0
+    if fill < 0.8:
+        return NO_TRIANGLE
     angles = []
     for i in range(3):
         a, b, c = tri[i], tri[(i + 1) % 3], tri[(i + 2) % 3]
@@ -233,7 +251,7 @@ def triangle_score(contour: np.ndarray, area: float) -> tuple[float, tuple[int, 
     # A pointer head is a sharp isosceles triangle: apex angle 25-75 deg, equal base angles.
     # Needle-like triangles (apex under ~25 deg) are tapering streaks and blot bands.
     if angles[i] > 75 or angles[i] < 25 or abs(others[0] - others[1]) > 25:
-        return 0.0, None, None, 180.0
+        return NO_TRIANGLE
     apex = tri[i]
     # Snap the apex to the nearest contour point so the tip lies on ink.
     pts = contour.reshape(-1, 2)
@@ -245,15 +263,14 @@ def triangle_score(contour: np.ndarray, area: float) -> tuple[float, tuple[int, 
     return score, (int(apex_px[0]), int(apex_px[1])), direction, float(angles[i])
 
 
-def star_score(contour: np.ndarray, area: float) -> float:
-    """Score of an asterisk / star: five or more spokes around a centre, roughly round."""
+def star_score(contour: np.ndarray, area: float, hull_area: float | None = None) -> float:
+    """Score of an asterisk / star: five or more spokes around a centre, roughly round.
+    ``hull_area``: ``convex_hull_area(contour)`` when the caller has it."""
     if area < 15 or len(contour) < 8:
         return 0.0
-    hull = cv2.convexHull(contour)
-    hull_area = max(cv2.contourArea(hull), 1.0)
-    solidity = area / hull_area
+    solidity = area / (convex_hull_area(contour) if hull_area is None else hull_area)
     x, y, w, h = cv2.boundingRect(contour)
-    if not (0.6 <= w / max(h, 1) <= 1.65) or not (0.25 <= solidity <= 0.88):
+    if not (0.6 <= w / max(h, 1) <= 1.65) or not (0.25 <= solidity <= STAR_MAX_SOLIDITY):
         return 0.0
     flat = contour.reshape(-1, 2)
     pts = flat.astype(np.float64)
@@ -268,11 +285,13 @@ def star_score(contour: np.ndarray, area: float) -> float:
     full = prof > 0
     if not full.all():
         pos = np.nonzero(full)[0]
-        prof = np.interp(np.arange(bins), np.concatenate((pos - bins, pos, pos + bins)), np.tile(prof[pos], 3))
+        known = prof[pos]
+        prof = np.interp(np.arange(bins), np.concatenate((pos - bins, pos, pos + bins)),
+                         np.concatenate((known, known, known)))
     prof = np.convolve(np.concatenate((prof[-2:], prof, prof[:2])), _BOX3, "same")[2:-2]
     thr = 0.5 * (prof.max() + median(prof))
     above = prof > thr
-    starts = np.nonzero(above & ~np.roll(above, 1))[0]
+    starts = np.nonzero(above & ~np.concatenate((above[-1:], above[:-1])))[0]  # np.roll(above, 1)
     spokes = len(starts)
     if spokes < 5 or spokes > 10:
         return 0.0
