@@ -1,14 +1,17 @@
 """The image cues' fast paths (OpenCV thresholds, shares from countNonZero, histogram median
 and palette) give exactly the values of the NumPy forms they replaced, on drawn, photographic,
-noisy and strided (cropped) images; the fingerprint of a crop equals that of its copy."""
+noisy and strided (cropped) images; the fingerprint of a crop equals that of its copy; the
+own pHash and dHash equal imagehash's bit for bit."""
 
 from __future__ import annotations
 
 import cv2
+import imagehash
 import numpy as np
 import pytest
+from PIL import Image
 
-from curate.quality.dedup import fingerprint
+from curate.quality.dedup import dhash_int, fingerprint, phash_int
 from curate.quality.features import ImageCues, _components, _outline_boxes, _work_copy, image_cues
 from tests.test_quality import bar_chart, equation, flow_diagram, micrograph
 
@@ -125,3 +128,34 @@ def test_text_evidence_counts_repeated_texts_alike():
     first = text_evidence("modality", texts)
     assert first == text_evidence("modality", texts) == text_evidence("modality", texts, load_vocab())
     assert first["ct"] == 1.0 * 3 + 0.5 * 1 and first["mri"] == 0.5  # at most 3 hits per text
+
+
+def _hash_images():
+    """Drawn, photographic, noisy, tiny, strided, blank and mirror-symmetric images (the last two
+    have DCT coefficients exactly at their median, which the reference implementation settles)."""
+    images = dict(_images())
+    rng = np.random.default_rng(11)
+    images["crop"] = images["page"][37:411, 13:689]
+    images["blank"] = np.full((90, 120, 3), 255, np.uint8)
+    images["ramp"] = np.tile(np.arange(0, 256, 4, dtype=np.uint8)[None, :, None], (40, 1, 3))
+    half = rng.integers(0, 256, (64, 32, 3), dtype=np.uint8)
+    images["mirror"] = np.concatenate([half, half[:, ::-1]], axis=1)
+    images["wide"] = cv2.resize(images["micrograph"], (1300, 90), interpolation=cv2.INTER_AREA)
+    for q in (30, 90):
+        images[f"jpeg{q}"] = cv2.imdecode(cv2.imencode(".jpg", images["chart"], [cv2.IMWRITE_JPEG_QUALITY, q])[1], 1)
+    return images
+
+
+@pytest.mark.parametrize("name", sorted(_hash_images()))
+def test_own_phash_and_dhash_equal_imagehash(name):
+    luma = Image.fromarray(np.ascontiguousarray(_hash_images()[name])).convert("L")
+    assert phash_int(luma) == int(str(imagehash.phash(luma)), 16)
+    assert dhash_int(luma) == int(str(imagehash.dhash(luma)), 16)
+
+
+def test_hashes_tell_images_apart():
+    """Not a constant: distinct images get far-apart hashes."""
+    images = _hash_images()
+    lumas = [Image.fromarray(np.ascontiguousarray(images[k])).convert("L") for k in ("chart", "flow", "noise", "he")]
+    ph, dh = [phash_int(x) for x in lumas], [dhash_int(x) for x in lumas]
+    assert len(set(ph)) == len(set(dh)) == 4 and min((a ^ b).bit_count() for a in ph for b in ph if a != b) > 10
