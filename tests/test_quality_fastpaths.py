@@ -159,3 +159,23 @@ def test_hashes_tell_images_apart():
     lumas = [Image.fromarray(np.ascontiguousarray(images[k])).convert("L") for k in ("chart", "flow", "noise", "he")]
     ph, dh = [phash_int(x) for x in lumas], [dhash_int(x) for x in lumas]
     assert len(set(ph)) == len(set(dh)) == 4 and min((a ^ b).bit_count() for a in ph for b in ph if a != b) > 10
+
+
+def test_line_opening_by_window_sums_equals_opencv_morphology():
+    """Short, long, border-touching and full rows; sides shorter and longer than the kernel; sparse
+    masks (only some rows filtered) and dense ones; runs longer than 255 (8-bit window sums)."""
+    from curate.quality.features import _open_along
+
+    rng = np.random.default_rng(5)
+    for trial in range(600):
+        side, length = int(rng.integers(3, 400)), int(rng.integers(2, 300))
+        mask = (rng.random((int(rng.integers(1, 12)), side)) < rng.uniform(0.3, 1.0)).astype(np.uint8)
+        for row in mask:
+            a = int(rng.integers(0, side))
+            row[a : int(rng.integers(a, side + 1))] = 1
+        mask[0, : int(rng.integers(0, side + 1))] = 1
+        if trial % 3 == 0:
+            mask[rng.random(len(mask)) < 0.7] = 0  # most rows empty
+        for axis, m in ((1, mask), (0, np.ascontiguousarray(mask.T))):
+            kernel = np.ones((1, length) if axis == 1 else (length, 1), np.uint8)
+            assert np.array_equal(_open_along(m, axis, length), cv2.morphologyEx(m, cv2.MORPH_OPEN, kernel)), trial
