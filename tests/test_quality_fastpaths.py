@@ -179,3 +179,28 @@ def test_line_opening_by_window_sums_equals_opencv_morphology():
         for axis, m in ((1, mask), (0, np.ascontiguousarray(mask.T))):
             kernel = np.ones((1, length) if axis == 1 else (length, 1), np.uint8)
             assert np.array_equal(_open_along(m, axis, length), cv2.morphologyEx(m, cv2.MORPH_OPEN, kernel)), trial
+
+
+def test_tick_marks_counted_in_the_lines_box_equal_the_whole_image_count():
+    """Axes at random places with ticks, clutter strokes of every size next to and far from them."""
+    from curate.quality.features import _long_lines, _tick_marks
+
+    rng = np.random.default_rng(8)
+    counted = 0
+    for _ in range(60):
+        h, w = int(rng.integers(80, 384)), int(rng.integers(80, 384))
+        ink = np.zeros((h, w), np.uint8)
+        x, y = int(rng.integers(0, w // 2)), int(rng.integers(h // 2, h))
+        ink[int(rng.integers(0, h // 3)) : y + 2, x : x + 2] = 1  # y axis
+        ink[y : y + 2, x : int(rng.integers(w // 2 + 40, w + 1))] = 1  # x axis
+        for _ in range(int(rng.integers(0, 40))):  # ticks, labels, bars, clutter
+            cx, cy = int(rng.integers(0, w)), int(rng.integers(0, h))
+            ink[cy : cy + int(rng.integers(1, 30)), cx : cx + int(rng.integers(1, 30))] = 1
+        for k in range(int(rng.integers(0, 8))):
+            ink[y + 2 : y + 2 + int(rng.integers(3, 16)), x + 10 + 12 * k : x + 12 + 12 * k] = 1
+        _, h_open = _long_lines(ink, 1, 0.35)
+        _, v_open = _long_lines(ink, 0, 0.35)
+        ticks = _tick_marks(ink, h_open, v_open)
+        assert ticks == _ticks(ink, h_open, v_open)
+        counted += ticks > 0
+    assert counted >= 20

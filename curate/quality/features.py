@@ -139,14 +139,24 @@ def _axis_corner(h_open: np.ndarray, v_open: np.ndarray) -> bool:
     return bool(meet[lower][:, left].any())
 
 
+_TICK_MARGIN = 24
+
+
 def _tick_marks(ink: np.ndarray, h_open: np.ndarray, v_open: np.ndarray) -> int:
     """Short ink strokes perpendicular to, and touching, a long axis line."""
     ticks = 0
     for lines, kernel in ((v_open, (1, 4)), (h_open, (4, 1))):
-        if not lines.any():
+        x, y, w, h = cv2.boundingRect(lines)
+        if not w:
             continue
+        # A tick (<= 12 px, touching the lines) lies within 13 px of their bounding box, and the
+        # 4-px opening below reads 6 px around each pixel, so a crop with a wider margin counts the
+        # same ticks: what the crop changes near its edges belongs to strokes too large to count.
+        m = _TICK_MARGIN
+        box = (slice(max(0, y - m), y + h + m), slice(max(0, x - m), x + w + m))
+        lines = lines[box]
         # strokes at least 4 px long across the line, not part of the line itself
-        strokes = cv2.morphologyEx(cv2.subtract(ink, lines), cv2.MORPH_OPEN, np.ones(kernel, np.uint8))
+        strokes = cv2.morphologyEx(cv2.subtract(ink[box], lines), cv2.MORPH_OPEN, np.ones(kernel, np.uint8))
         near = cv2.dilate(lines, np.ones((3, 3), np.uint8))
         n, labels, stats = _label_stats(strokes)
         if n <= 1:
