@@ -1,14 +1,17 @@
 """The image cues' fast paths (OpenCV thresholds, shares from countNonZero, histogram median
 and palette) give exactly the values of the NumPy forms they replaced, on drawn, photographic,
-noisy and strided (cropped) images; the fingerprint of a crop equals that of its copy."""
+noisy and strided (cropped) images; the fingerprint of a crop equals that of its copy; the
+own pHash and dHash equal imagehash's bit for bit."""
 
 from __future__ import annotations
 
 import cv2
+import imagehash
 import numpy as np
 import pytest
+from PIL import Image
 
-from curate.quality.dedup import fingerprint
+from curate.quality.dedup import dhash_int, fingerprint, phash_int
 from curate.quality.features import ImageCues, _components, _outline_boxes, _work_copy, image_cues
 from tests.test_quality import bar_chart, equation, flow_diagram, micrograph
 
@@ -125,3 +128,79 @@ def test_text_evidence_counts_repeated_texts_alike():
     first = text_evidence("modality", texts)
     assert first == text_evidence("modality", texts) == text_evidence("modality", texts, load_vocab())
     assert first["ct"] == 1.0 * 3 + 0.5 * 1 and first["mri"] == 0.5  # at most 3 hits per text
+
+
+def _hash_images():
+    """Drawn, photographic, noisy, tiny, strided, blank and mirror-symmetric images (the last two
+    have DCT coefficients exactly at their median, which the reference implementation settles)."""
+    images = dict(_images())
+    rng = np.random.default_rng(11)
+    images["crop"] = images["page"][37:411, 13:689]
+    images["blank"] = np.full((90, 120, 3), 255, np.uint8)
+    images["ramp"] = np.tile(np.arange(0, 256, 4, dtype=np.uint8)[None, :, None], (40, 1, 3))
+    half = rng.integers(0, 256, (64, 32, 3), dtype=np.uint8)
+    images["mirror"] = np.concatenate([half, half[:, ::-1]], axis=1)
+    images["wide"] = cv2.resize(images["micrograph"], (1300, 90), interpolation=cv2.INTER_AREA)
+    for q in (30, 90):
+        images[f"jpeg{q}"] = cv2.imdecode(cv2.imencode(".jpg", images["chart"], [cv2.IMWRITE_JPEG_QUALITY, q])[1], 1)
+    return images
+
+
+@pytest.mark.parametrize("name", sorted(_hash_images()))
+def test_own_phash_and_dhash_equal_imagehash(name):
+    luma = Image.fromarray(np.ascontiguousarray(_hash_images()[name])).convert("L")
+    assert phash_int(luma) == int(str(imagehash.phash(luma)), 16)
+    assert dhash_int(luma) == int(str(imagehash.dhash(luma)), 16)
+
+
+def test_hashes_tell_images_apart():
+    """Not a constant: distinct images get far-apart hashes."""
+    images = _hash_images()
+    lumas = [Image.fromarray(np.ascontiguousarray(images[k])).convert("L") for k in ("chart", "flow", "noise", "he")]
+    ph, dh = [phash_int(x) for x in lumas], [dhash_int(x) for x in lumas]
+    assert len(set(ph)) == len(set(dh)) == 4 and min((a ^ b).bit_count() for a in ph for b in ph if a != b) > 10
+
+
+def test_line_opening_by_window_sums_equals_opencv_morphology():
+    """Short, long, border-touching and full rows; sides shorter and longer than the kernel; sparse
+    masks (only some rows filtered) and dense ones; runs longer than 255 (8-bit window sums)."""
+    from curate.quality.features import _open_along
+
+    rng = np.random.default_rng(5)
+    for trial in range(600):
+        side, length = int(rng.integers(3, 400)), int(rng.integers(2, 300))
+        mask = (rng.random((int(rng.integers(1, 12)), side)) < rng.uniform(0.3, 1.0)).astype(np.uint8)
+        for row in mask:
+            a = int(rng.integers(0, side))
+            row[a : int(rng.integers(a, side + 1))] = 1
+        mask[0, : int(rng.integers(0, side + 1))] = 1
+        if trial % 3 == 0:
+            mask[rng.random(len(mask)) < 0.7] = 0  # most rows empty
+        for axis, m in ((1, mask), (0, np.ascontiguousarray(mask.T))):
+            kernel = np.ones((1, length) if axis == 1 else (length, 1), np.uint8)
+            assert np.array_equal(_open_along(m, axis, length), cv2.morphologyEx(m, cv2.MORPH_OPEN, kernel)), trial
+
+
+def test_tick_marks_counted_in_the_lines_box_equal_the_whole_image_count():
+    """Axes at random places with ticks, clutter strokes of every size next to and far from them."""
+    from curate.quality.features import _long_lines, _tick_marks
+
+    rng = np.random.default_rng(8)
+    counted = 0
+    for _ in range(60):
+        h, w = int(rng.integers(80, 384)), int(rng.integers(80, 384))
+        ink = np.zeros((h, w), np.uint8)
+        x, y = int(rng.integers(0, w // 2)), int(rng.integers(h // 2, h))
+        ink[int(rng.integers(0, h // 3)) : y + 2, x : x + 2] = 1  # y axis
+        ink[y : y + 2, x : int(rng.integers(w // 2 + 40, w + 1))] = 1  # x axis
+        for _ in range(int(rng.integers(0, 40))):  # ticks, labels, bars, clutter
+            cx, cy = int(rng.integers(0, w)), int(rng.integers(0, h))
+            ink[cy : cy + int(rng.integers(1, 30)), cx : cx + int(rng.integers(1, 30))] = 1
+        for k in range(int(rng.integers(0, 8))):
+            ink[y + 2 : y + 2 + int(rng.integers(3, 16)), x + 10 + 12 * k : x + 12 + 12 * k] = 1
+        _, h_open = _long_lines(ink, 1, 0.35)
+        _, v_open = _long_lines(ink, 0, 0.35)
+        ticks = _tick_marks(ink, h_open, v_open)
+        assert ticks == _ticks(ink, h_open, v_open)
+        counted += ticks > 0
+    assert counted >= 20
