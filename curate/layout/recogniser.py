@@ -52,8 +52,9 @@ class Recogniser:
         opts.intra_op_num_threads = threads
         opts.inter_op_num_threads = threads
         opts.enable_cpu_mem_arena = True
+        path = path or model_path()
         self.session = ort.InferenceSession(
-            str(path or model_path()),
+            str(path),
             sess_options=opts,
             providers=[("CPUExecutionProvider", {"arena_extend_strategy": "kSameAsRequested"})],
         )
