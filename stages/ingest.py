@@ -16,7 +16,6 @@ from curate.images import fit_pixels, image_ext, sha256_hex
 from curate.ingest.base import FigureFailure, IngestError, spdx_licence
 from curate.ingest.folder import ingest_folder_line
 from curate.ingest.package import ExtractLimits, ingest_package
-from curate.ingest.pdf import ingest_pdf
 from curate.records import Figure, Quarantine, SourceItem
 from curate.runtime.config import IngestConfig
 from curate.runtime.stage import PartInput, Resources, Stage, StageContext
@@ -69,6 +68,9 @@ class IngestStage(Stage):
         elif item.kind == "pdf":
             if path.stat().st_size > cfg.max_input_bytes:
                 raise IngestError(f"{item.path}: larger than max_input_bytes={cfg.max_input_bytes}")
+            # PyMuPDF loads here, not with the module: every worker of every stage imports ``stages``.
+            from curate.ingest.pdf import ingest_pdf
+
             result = ingest_pdf(path, doc_id=item.id, source_path=item.path, dpi=cfg.pdf_dpi,
                                 max_pages=cfg.max_pdf_pages, max_pixels=cfg.max_figure_pixels)
         else:

@@ -19,12 +19,15 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import httpx
 from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from curate.captions.schema import Annotation
+
+if TYPE_CHECKING:  # httpx loads with the first request: the run config imports this module in every worker
+    import httpx
 
 RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 # Error classes of a request that failed because the server, not the answer, did (after retries).
@@ -166,6 +169,8 @@ class VllmClient:
 
     async def _post(self, http: httpx.AsyncClient, body: dict) -> tuple[dict, int]:
         """POST with retries; return (response JSON, attempts). Raise :class:`RequestFailed`."""
+        import httpx
+
         c = self.config
         for attempt in range(c.max_retries + 1):
             response, reason = None, ""
@@ -231,6 +236,8 @@ class VllmClient:
 
     async def caption_batch(self, requests: list[ChatRequest]) -> list[ChatResult]:
         """One :class:`ChatResult` per request, in input order; at most ``concurrency`` in flight."""
+        import httpx
+
         c = self.config
         gate = asyncio.Semaphore(c.concurrency)
         limits = httpx.Limits(max_connections=c.concurrency, max_keepalive_connections=c.concurrency)

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
-import pymupdf
 
 from curate.images import BadImage, encode_png, image_ext, sha256_hex
 from curate.ingest.base import FigureFailure, IngestError, IngestResult
@@ -37,6 +36,7 @@ from curate.ingest.pdf_layout import (
     page_blocks,
 )
 from curate.ingest.pdf_text import document_meta, find_mentions, join_lines, vocabulary
+from curate.mupdf import pymupdf
 from curate.records import Document, Figure, child_id
 
 MAX_PAGE_PT = 14_400  # PDF's own page-size limit (200 inches); larger means a broken file

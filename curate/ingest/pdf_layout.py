@@ -29,7 +29,8 @@ from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
-import pymupdf
+
+from curate.mupdf import pymupdf
 
 from curate.images import label_components
 

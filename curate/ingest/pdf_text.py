@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-import pymupdf
+from curate.mupdf import pymupdf
 
 SOFT_HYPHEN = "\u00ad"
 _WORD = re.compile(r"[A-Za-z]+")

@@ -1,4 +1,4 @@
-"""Panel-label glyphs: find isolated letter-shaped blobs, read them with RapidOCR, keep a consistent set.
+"""Panel-label glyphs: find isolated letter-shaped blobs, read them with the PP-OCR recogniser, keep a consistent set.
 
 Glyph boxes are ``(x1, y1, x2, y2)`` in figure pixels, half-open. OCR runs on the ink mask
 drawn black on white, so white, dark and coloured backgrounds read alike.
@@ -15,6 +15,7 @@ import numpy as np
 
 from curate.layout import glyphreader
 from curate.layout.gutters import Box
+from curate.layout.recogniser import Recogniser
 
 MAX_OCR = 36
 _CONFUSABLE = {"1": "l", "|": "l", "]": "l", "[": "l", "!": "l", "0": "o", "I": "l"}
@@ -35,23 +36,9 @@ REC_WIDTH = 320
 
 
 @functools.lru_cache(maxsize=1)
-def ocr_engine():
-    """The RapidOCR engine, created once per process (model load takes about a second)."""
-    from rapidocr import RapidOCR
-
-    # One inference thread: the pipeline runs one worker per core, and ONNX Runtime's default
-    # (a thread per core in every worker) oversubscribes the cores; the memory arena saves a
-    # malloc per layer per call (about 15 % of a small batch).
-    return RapidOCR(
-        params={
-            "Global.log_level": "error",
-            "Rec.rec_img_shape": [3, 48, REC_WIDTH],
-            "Rec.rec_batch_num": 16,
-            "EngineConfig.onnxruntime.intra_op_num_threads": 1,
-            "EngineConfig.onnxruntime.inter_op_num_threads": 1,
-            "EngineConfig.onnxruntime.enable_cpu_mem_arena": True,
-        }
-    )
+def ocr_engine() -> Recogniser:
+    """The label recogniser (RapidOCR's recognition model, run directly), created once per process."""
+    return Recogniser(width=REC_WIDTH, batch=16, threads=1)
 
 
 def read_texts(crops_bgr: list[np.ndarray]) -> list[tuple[str, float]]:
@@ -62,13 +49,7 @@ def read_texts(crops_bgr: list[np.ndarray]) -> list[tuple[str, float]]:
     """
     if not crops_bgr:
         return []
-    from rapidocr.ch_ppocr_rec.typings import TextRecInput
-
-    engine = ocr_engine()
-    out = engine._load_rec_model()(TextRecInput(img=list(crops_bgr)))
-    return [
-        (str(t or ""), float(sc or 0.0) if t else 0.0) for t, sc in zip(out.txts, out.scores, strict=True)
-    ]
+    return ocr_engine()(list(crops_bgr))
 
 
 # Confidence at which the single-glyph reader's "no label here" is taken without the

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import torch
+if TYPE_CHECKING:
+    import torch
 
 
 class RoiConfigError(ValueError):
@@ -34,6 +36,10 @@ def resolve_model_dir(path: Path | str) -> Path:
 
 def torch_device(device: str) -> torch.device:
     """``torch.device`` for a config string; a CUDA request without CUDA is a config error."""
+    # torch is imported here, not at the top: the run config imports this package (RoiConfig),
+    # and every worker of every stage would pay about a second of CPU to import torch.
+    import torch
+
     dev = torch.device(device)
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise RoiConfigError(f"device {device!r} requested but CUDA is not available")
@@ -43,5 +49,7 @@ def torch_device(device: str) -> torch.device:
 def autocast(device: torch.device):
     """bf16 autocast on CUDA; a no-op elsewhere (CPU autocast is slower and changes outputs)."""
     if device.type == "cuda":
+        import torch
+
         return torch.autocast("cuda", dtype=torch.bfloat16)
     return contextlib.nullcontext()

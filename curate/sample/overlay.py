@@ -52,7 +52,7 @@ def figure_bytes(out_dir: Path, fig: dict) -> bytes:
     if fig["source_path"].endswith(".tar.gz"):
         with tarfile.open(out_dir / fig["source_path"]) as tar:
             return tar.extractfile(fig["member"]).read()
-    import pymupdf
+    from curate.mupdf import pymupdf
 
     with pymupdf.open(out_dir / fig["source_path"]) as doc:
         for xref, *_ in doc[fig["page"]].get_images(full=True):

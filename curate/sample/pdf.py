@@ -6,7 +6,7 @@ embedded unchanged, so an extractor gets back exactly the figure file of the gro
 
 from __future__ import annotations
 
-import pymupdf
+from curate.mupdf import pymupdf
 
 PAGE_W, PAGE_H, MARGIN = 595.0, 842.0, 56.0
 BODY_PT, CAPTION_PT = 10.0, 8.5
