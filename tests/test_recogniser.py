@@ -87,8 +87,9 @@ def test_model_comes_from_the_rapidocr_wheel():
 
 
 def test_stage_process_loads_no_unused_heavy_package():
-    """A worker imports ``stages`` and the run config, reads labels and opens the PDF reader:
-    rapidocr's engine stack, torch and PyMuPDF's ONNX layout analyser must stay unloaded."""
+    """A worker imports ``stages`` and the run config, reads labels, opens the PDF reader and the
+    image-type embedding's detector: rapidocr's engine stack, torch and PyMuPDF's ONNX layout
+    analyser must stay unloaded."""
     code = (
         "import json, sys, cv2, numpy as np\n"
         "import stages\n"
@@ -98,6 +99,8 @@ def test_stage_process_loads_no_unused_heavy_package():
         "cv2.putText(img, 'B', (14, 42), cv2.FONT_HERSHEY_SIMPLEX, 1.4, (0, 0, 0), 3)\n"
         "text, _ = labels.read_text(img)\n"
         "import curate.ingest.pdf\n"
+        "from curate.quality import ocrembed\n"
+        "ocrembed.embed_session()\n"
         "print(json.dumps({'text': text, 'modules': sorted(k for k, m in sys.modules.items() if m is not None)}))\n"
     )
     env = {**os.environ, "PYTHONPATH": str(REPO)}

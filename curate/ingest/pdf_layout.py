@@ -30,9 +30,8 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from curate.mupdf import pymupdf
-
 from curate.images import label_components
+from curate.mupdf import pymupdf
 
 Box = tuple[float, float, float, float]
 

@@ -26,12 +26,10 @@ DET_MODEL = "PP-OCRv6_det_small.onnx"
 
 
 def det_model_path() -> Path:
-    import rapidocr
+    # Found like the label recogniser's model: importing rapidocr itself costs ~1 s of CPU per worker.
+    from curate.layout.recogniser import model_path
 
-    path = Path(rapidocr.__file__).parent / "models" / DET_MODEL
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: the rapidocr wheel ships this model; reinstall rapidocr")
-    return path
+    return model_path(name=DET_MODEL)
 
 
 @functools.lru_cache(maxsize=1)
