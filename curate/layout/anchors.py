@@ -11,7 +11,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from curate.images import colour_distance
+from curate.images import colour_distance, label_components
 from curate.layout.gutters import Box, background_colour
 from curate.layout.labels import (
     Glyph,
@@ -58,7 +58,7 @@ def assign_components(mask: np.ndarray, regions: list[Box], labels: list[Box]) -
     ink = mask.copy()
     for x1, y1, x2, y2 in labels:
         ink[y1:y2, x1:x2] = False
-    n, _, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
+    n, _, stats = label_components(ink.astype(np.uint8))
     stats = stats[1:]
     stats = stats[stats[:, 4] >= 3]
     cx = stats[:, 0] + stats[:, 2] / 2

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from curate.images import label_components
 from curate.layout import glyphreader
 from curate.layout.gutters import Box
 from curate.layout.recogniser import Recogniser
@@ -167,7 +168,7 @@ class InkComponents:
 
 
 def _component_stats(mask: np.ndarray) -> np.ndarray:
-    return cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)[2]
+    return label_components(mask.astype(np.uint8))[2]
 
 
 def _components(
