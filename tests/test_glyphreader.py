@@ -29,6 +29,20 @@ def fonts() -> list[Path]:
     return found
 
 
+@pytest.fixture
+def recogniser_calls(monkeypatch) -> list[int]:
+    """Spy on the recogniser boundary: the size of every batch sent to ``labels.read_texts``."""
+    calls: list[int] = []
+    real = labels.read_texts
+
+    def counting(crops):
+        calls.append(len(crops))
+        return real(crops)
+
+    monkeypatch.setattr(labels, "read_texts", counting)
+    return calls
+
+
 def _class_of(ch: str) -> str:
     return next(cls for cls, drawn in glyphtrain.DRAWN.items() if ch in drawn)
 
@@ -233,7 +247,7 @@ def test_letters_chosen_by_alignment_skip_the_recogniser(monkeypatch):
     assert labels.consistent_labels(read, ["A", "B"]) == read[:2]
 
 
-def test_corner_letters_are_reread_only_when_another_label_competes(fonts, monkeypatch):
+def test_corner_letters_are_reread_only_when_another_label_competes(fonts, recogniser_calls):
     """In a panel corner, a letter the reader is sure of keeps its score unless another reading
     there names a label still to be found."""
     from PIL import Image, ImageDraw
@@ -243,20 +257,12 @@ def test_corner_letters_are_reread_only_when_another_label_competes(fonts, monke
     ImageDraw.Draw(img).text((4, 2), "A", font=font, fill=(0, 0, 0))
     ImageDraw.Draw(img).text((42, 2), "B", font=font, fill=(0, 0, 0))
     rgb = np.asarray(img).copy()
-    calls: list[int] = []
-    real = labels.read_texts
-
-    def counting(crops):  # spy on the recogniser boundary
-        calls.append(len(crops))
-        return real(crops)
-
-    monkeypatch.setattr(labels, "read_texts", counting)
     panel = (0, 0, 1000, 1000)
     free = labels.corner_label(rgb, panel, ["A", "B"], set())
-    assert free is not None and sum(calls) >= 2  # both letters compete: the recogniser ranks them
-    calls.clear()
+    assert free is not None and sum(recogniser_calls) >= 2  # both letters compete: the recogniser ranks them
+    recogniser_calls.clear()
     got = labels.corner_label(rgb, panel, ["A", "B"], {"A"})
-    assert got is not None and got.text == "B" and sum(calls) == 0
+    assert got is not None and got.text == "B" and sum(recogniser_calls) == 0
     assert 0.95 <= got.score <= labels.LETTER_SCORE_KNOTS[1][-1]  # the reader's calibrated score
 
 
@@ -285,49 +291,33 @@ def _page(fonts, texts: list[tuple[str, tuple[int, int]]]) -> np.ndarray:
     return np.asarray(img).copy()
 
 
-def test_without_caption_labels_no_a_means_no_label_set(fonts, monkeypatch):
+def test_without_caption_labels_no_a_means_no_label_set(fonts, monkeypatch, recogniser_calls):
     """No caption labels: a label set starts at ``a``/``A``, so on a figure whose candidates the
     reader rules out as an ``a`` no candidate goes to the recogniser; a figure
     with ``a`` and ``b`` still gets them."""
     from curate.layout import anchors
     from curate.layout.gutters import ink_mask
 
-    calls: list[int] = []
-    real = labels.read_texts
-
-    def counting(crops):  # spy on the recogniser boundary
-        calls.append(len(crops))
-        return real(crops)
-
-    monkeypatch.setattr(labels, "read_texts", counting)
     # Case-ambiguous letters: without caption labels the reader supplies none of them.
     other = _page(fonts, [("C", (20, 20)), ("S", (395, 20)), ("X", (20, 300)), ("Z", (395, 300))])
     assert anchors.find_label_glyphs(other, ink_mask(other), None) == []
-    assert sum(calls) == 0
+    assert sum(recogniser_calls) == 0
     with monkeypatch.context() as m:
         m.setattr(anchors, "_some_a", lambda *args: True)
         assert anchors.find_label_glyphs(other, ink_mask(other), None) == []
-    assert sum(calls) >= 3  # read one by one without the rule
+    assert sum(recogniser_calls) >= 3  # read one by one without the rule
     letters = _page(fonts, [("a", (20, 20)), ("b", (395, 20))])
     found = anchors.find_label_glyphs(letters, ink_mask(letters), None)
     assert sorted(g.text for g in found) == ["a", "b"]
 
 
-def test_sub_label_figures_skip_glyphs_that_start_no_label(fonts, monkeypatch):
+def test_sub_label_figures_skip_glyphs_that_start_no_label(fonts, recogniser_calls):
     """Caption labels with sub-numerals (``Ai``): a crop's widened reading starts with its glyph,
     so bars that start no label are not read; a letter still goes to the recogniser (widened)."""
     font = _font(fonts, "LiberationSans-Bold.ttf", 30)
     bars = [np.full((h, w), 255, np.uint8) for h, w in ((7, 3), (8, 3), (9, 4), (9, 5))]
     strip, boxes = _strip([*bars, _draw("A", font, *COLOURS[0])])
-    sent: list[int] = []
-    real = labels.read_texts
-
-    def counting(crops):  # spy on the recogniser boundary
-        sent.append(len(crops))
-        return real(crops)
-
-    monkeypatch.setattr(labels, "read_texts", counting)
     cache: dict = {}
     labels.read_glyphs(strip, boxes, ["Ai", "Aii", "B"], cache=cache)
-    assert sum(sent) == 1 and cache[boxes[-1]][2]
+    assert sum(recogniser_calls) == 1 and cache[boxes[-1]][2]
     assert all(cache[b] == ("", 0.0, False) for b in boxes[:4])
