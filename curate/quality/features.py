@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 import cv2
 import numpy as np
 
-from curate.images import mask_above, mask_below
+from curate.images import label_components, mask_above, mask_below
 
 WORK_SIDE = 384
 _HUES = np.arange(256)
@@ -158,7 +158,7 @@ def _tick_marks(ink: np.ndarray, h_open: np.ndarray, v_open: np.ndarray) -> int:
         # strokes at least 4 px long across the line, not part of the line itself
         strokes = cv2.morphologyEx(cv2.subtract(ink[box], lines), cv2.MORPH_OPEN, np.ones(kernel, np.uint8))
         near = cv2.dilate(lines, np.ones((3, 3), np.uint8))
-        n, labels, stats = _label_stats(strokes)
+        n, labels, stats = label_components(strokes)
         if n <= 1:
             continue
         hit = np.zeros(n, bool)
@@ -189,18 +189,8 @@ def _outline_boxes(ink: np.ndarray) -> int:
     return count
 
 
-def _label_stats(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
-    """8-connected components: (count with the background, labels, stats). 16-bit labels where
-    they cannot overflow (8-connected components are at most one per 2 x 2 block: always so on
-    the work copy), which labels a third faster; the components and their stats are the same."""
-    h, w = mask.shape
-    ltype = cv2.CV_16U if ((h + 1) // 2) * ((w + 1) // 2) < 65535 else cv2.CV_32S
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8, ltype=ltype)
-    return n, labels, stats
-
-
 def _components(dark: np.ndarray) -> tuple[float, float, int]:
-    n, _, stats = _label_stats(dark)
+    n, _, stats = label_components(dark)
     if n <= 1:
         return 0.0, 0.0, 0
     w, h, area = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT], stats[1:, cv2.CC_STAT_AREA]
