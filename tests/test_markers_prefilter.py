@@ -22,6 +22,7 @@ from curate.markers.shapes import (
     triangle_score,
 )
 from curate.markers.synth import background, draw_one, jpeg
+from curate.runtime.threads import blas_controller
 
 
 def _glyph_contours(seed: int):
@@ -105,7 +106,7 @@ def test_isolated_equals_the_ring_mean():
 
 def test_detector_runs_blas_on_one_thread_and_restores_it(monkeypatch):
     def blas_threads():
-        return [lib["num_threads"] for lib in detect._blas().info() if lib["user_api"] == "blas"]
+        return [lib["num_threads"] for lib in blas_controller().info() if lib["user_api"] == "blas"]
 
     before = blas_threads()
     if not before:

@@ -21,6 +21,8 @@ import cv2
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from curate.runtime.threads import one_blas_thread
+
 SIDE = 32
 WEIGHTS = Path(__file__).with_name("glyph_reader.npz")
 
@@ -85,13 +87,6 @@ def _params(path: str = str(WEIGHTS)) -> dict[str, np.ndarray]:
         return {k: data[k].astype(np.float32) for k in data.files if k != "classes"}
 
 
-@functools.lru_cache(maxsize=1)
-def _blas():
-    from threadpoolctl import ThreadpoolController
-
-    return ThreadpoolController()
-
-
 def softmax(logits: np.ndarray) -> np.ndarray:
     z = logits - logits.max(axis=1, keepdims=True)
     e = np.exp(z)
@@ -105,7 +100,7 @@ def scores(inks: list[np.ndarray]) -> np.ndarray:
     squares = np.stack([glyph_square(i) for i in inks])
     # One BLAS thread: OpenBLAS's default (a thread per core) spins on these small products
     # and costs ~25 times the CPU time of one thread when the pipeline's workers fill the cores.
-    with _blas().limit(limits=1, user_api="blas"):
+    with one_blas_thread():
         return softmax(forward(_params(), squares))
 
 

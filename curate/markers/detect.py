@@ -13,7 +13,6 @@ half-open xyxy.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 
 import cv2
@@ -46,6 +45,7 @@ from curate.markers.shapes import (
     star_score,
     triangle_score,
 )
+from curate.runtime.threads import one_blas_thread
 
 __all__ = ["KINDS", "DetectedMarker", "MarkerScan", "detect_markers"]
 
@@ -222,13 +222,6 @@ def _suppress(markers: list[DetectedMarker]) -> list[DetectedMarker]:
     return kept
 
 
-@functools.lru_cache(maxsize=1)
-def _blas():
-    from threadpoolctl import ThreadpoolController
-
-    return ThreadpoolController()
-
-
 def detect_markers(rgb_panel: np.ndarray, expected: Expected | None = None) -> MarkerScan:
     """Markers and scale bars in an ``H x W x 3`` uint8 RGB panel.
 
@@ -240,7 +233,7 @@ def detect_markers(rgb_panel: np.ndarray, expected: Expected | None = None) -> M
     # large component in the arrow test) across its threads, which costs ~4 ms of CPU each on
     # a busy machine, and the split sum depends on the thread count. One thread gives what
     # Ray's workers (OMP_NUM_THREADS=1) get, for a fraction of the time.
-    with _blas().limit(limits=1, user_api="blas"):
+    with one_blas_thread():
         return _scan(rgb_panel, expected)
 
 
