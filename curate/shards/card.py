@@ -7,6 +7,7 @@ No timestamps go in: the same run gives the same card.
 from __future__ import annotations
 
 from collections import Counter
+from functools import cache
 from importlib import metadata
 from pathlib import Path
 
@@ -39,6 +40,7 @@ def write_sizes(layout: RunLayout, splits: dict[str, float]) -> None:
         write_json_atomic(folder / "sizes.json", sizes)
 
 
+@cache  # the versions of the code this process loaded; each lookup parses a METADATA file
 def _version(name: str) -> str:
     try:
         return metadata.version(name)
