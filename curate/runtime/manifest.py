@@ -18,6 +18,7 @@ import json
 import os
 import types
 import typing
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
@@ -46,6 +47,7 @@ def _arrow_type(annotation: Any) -> pa.DataType:
     raise TypeError(f"no Arrow type for {annotation}")
 
 
+@cache  # a record class's fields are fixed; every part of every stage would rebuild its schema
 def arrow_schema(model: type[BaseModel]) -> pa.Schema:
     hints = typing.get_type_hints(model)
     return pa.schema([pa.field(name, _arrow_type(hints[name])) for name in model.model_fields])
