@@ -1,5 +1,6 @@
 """``decode_rgb``'s OpenCV path for plain JPEGs gives Pillow's pixels exactly, and every other
-image (or a JPEG that Pillow would refuse) goes to Pillow; one header read serves the limits."""
+image (or a JPEG that Pillow would refuse) goes to Pillow; one header read serves the limits.
+``encode_jpeg`` through OpenCV gives Pillow's bytes."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from curate.images import (
     _jpeg_rgb,
     check_decodes,
     decode_rgb,
+    encode_jpeg,
     probe_size,
     to_rgb_array,
 )
@@ -105,3 +107,22 @@ def test_limits_and_bad_bytes_give_the_same_errors():
     for bad in (b"", b"not an image", data[:20]):
         with pytest.raises(BadImage):
             decode_rgb(bad)
+
+
+def _pillow_jpeg(rgb: np.ndarray, quality: int) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, format="JPEG", quality=quality, optimize=False, progressive=False)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("quality", [1, 50, 82, 90, 95, 100])
+def test_encode_jpeg_gives_pillows_bytes(quality):
+    noise = np.random.default_rng(quality).integers(0, 256, (45, 61, 3), dtype=np.uint8)
+    for rgb in (_RGB, _RGB[:1, :1], _RGB[3:16, 5:12], _RGB[::2, ::3], noise, np.zeros((9, 17, 3), np.uint8)):
+        assert encode_jpeg(rgb, quality) == _pillow_jpeg(np.ascontiguousarray(rgb), quality)
+
+
+def test_encode_jpeg_of_a_grey_array_goes_to_pillow():
+    grey = _RGB[..., 0].copy()
+    assert encode_jpeg(grey) == _pillow_jpeg(grey, 90)
+    assert decode_rgb(encode_jpeg(grey)).shape == (67, 91, 3)
