@@ -79,6 +79,16 @@ def read_table(path: Path, columns: list[str] | None = None) -> pa.Table:
         return pq.ParquetFile(source).read(columns=columns, use_threads=False)
 
 
+def read_column(path: Path, column: str) -> list:
+    """One column's values; a file without rows (most quarantine parts) is answered from its
+    footer, which ``ParquetFile`` reads anyway, without decoding the column."""
+    with pa.OSFile(str(path)) as source:
+        parquet = pq.ParquetFile(source)
+        if parquet.metadata.num_rows == 0:
+            return []
+        return parquet.read(columns=[column], use_threads=False).column(column).to_pylist()
+
+
 def read_records(path: Path, model: type[BaseModel]) -> list[Any]:
     if not path.exists():
         return []

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from curate.records import RECORD_TYPES, Quarantine, SourceItem
 from curate.runtime.blobs import BlobStore
 from curate.runtime.config import RunConfig
-from curate.runtime.manifest import RunLayout, read_records, read_table, write_json_atomic, write_records
+from curate.runtime.manifest import RunLayout, read_column, read_records, write_json_atomic, write_records
 from curate.runtime.stage import PartInput, Stage, StageContext
 
 PLAN = "plan"
@@ -114,7 +114,7 @@ def earlier_quarantined(stage: type[Stage], pipeline: Sequence[type[Stage]], lay
             break
         path = layout.quarantine(earlier.name, part)
         if path.exists():
-            failed.update(read_table(path, columns=["item_id"]).column("item_id").to_pylist())
+            failed.update(read_column(path, "item_id"))
     return failed
 
 
@@ -126,7 +126,7 @@ def count_stage_items(stage: type[Stage], pipeline: Sequence[type[Stage]], layou
     for part in parts:
         path = layout.table(producers[stage.primary], stage.primary, part)
         if path.exists():
-            ids = set(read_table(path, columns=["id"]).column("id").to_pylist())
+            ids = set(read_column(path, "id"))
             total += len(ids - earlier_quarantined(stage, pipeline, layout, part))
     return total
 
