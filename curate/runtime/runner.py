@@ -15,6 +15,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import pyarrow.parquet as pq
+
 from curate.records import RECORD_TYPES, Quarantine, SourceItem
 from curate.runtime.blobs import BlobStore
 from curate.runtime.config import RunConfig
@@ -155,14 +157,15 @@ def execute_part(stage_obj: Stage, pipeline: Sequence[type[Stage]], config: RunC
     return marker
 
 
-def freeze_inputs(config: RunConfig, discover: Callable[[RunConfig], list[SourceItem]]) -> list[SourceItem]:
-    """The frozen input manifest: discovered once, then reused so parts never reshuffle."""
+def freeze_inputs(config: RunConfig, discover: Callable[[RunConfig], list[SourceItem]]) -> int:
+    """How many sources the frozen input manifest holds: discovered once, then reused so parts
+    never reshuffle. Once frozen, only its footer's row count is read (ingest reads the rows)."""
     layout = RunLayout(config.run_dir)
     if layout.inputs.exists():
-        return read_records(layout.inputs, SourceItem)
+        return pq.read_metadata(layout.inputs).num_rows
     items = sorted(discover(config), key=lambda s: s.id)
     write_records(layout.inputs, items, SourceItem)
-    return items
+    return len(items)
 
 
 class Runner:
@@ -182,8 +185,8 @@ class Runner:
         for wanted in (until, only):
             if wanted is not None and wanted not in names:
                 raise PipelineError(f"unknown stage {wanted!r}; stages are {names}")
-        sources = freeze_inputs(self.config, self.discover)
-        n_parts = max(1, math.ceil(len(sources) / self.config.part_size))
+        n_sources = freeze_inputs(self.config, self.discover)
+        n_parts = max(1, math.ceil(n_sources / self.config.part_size))
         hashes = stage_hashes(self.pipeline, self.config)
         layout = RunLayout(self.config.run_dir)
         reports: list[StageReport] = []
@@ -191,7 +194,7 @@ class Runner:
         try:
             for stage in self.pipeline:
                 if only is None or stage.name == only:
-                    reports.append(self._run_stage(stage, n_parts, hashes[stage.name], layout, len(sources)))
+                    reports.append(self._run_stage(stage, n_parts, hashes[stage.name], layout, n_sources))
                     self._write_run_log(layout, reports, "running")
                     self._check_budget(stage, reports[-1])
                 if stage.name == until:
