@@ -46,5 +46,6 @@ def test_read_column_of_a_quarantine_part(tmp_path):
             for i in (2, 1)]
     write_records(path, rows, Quarantine)
     assert read_column(path, "item_id") == ["doc-f02", "doc-f01"]  # no id: kept in the order written
-    with pytest.raises(KeyError):
-        read_column(path, "no_such_column")
+    for read in (lambda: read_column(path, "no_such_column"), lambda: read_table(path, ["item_id", "no_such_column"])):
+        with pytest.raises(KeyError):
+            read()

@@ -76,7 +76,10 @@ def read_table(path: Path, columns: list[str] | None = None) -> pa.Table:
     columns), since it skips the dataset layer (filesystem resolution, fragment discovery)
     and the thread pool, which a single small file does not use."""
     with pa.OSFile(str(path)) as source:
-        return pq.ParquetFile(source).read(columns=columns, use_threads=False)
+        parquet = pq.ParquetFile(source)
+        if columns and not set(columns) <= set(parquet.schema_arrow.names):  # read() would just leave them out
+            raise KeyError(f"{path.name} has no column(s) {sorted(set(columns) - set(parquet.schema_arrow.names))}")
+        return parquet.read(columns=columns, use_threads=False)
 
 
 def read_column(path: Path, column: str) -> list:
