@@ -18,6 +18,7 @@ import json
 import os
 import types
 import typing
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
@@ -46,6 +47,7 @@ def _arrow_type(annotation: Any) -> pa.DataType:
     raise TypeError(f"no Arrow type for {annotation}")
 
 
+@cache  # a record class's fields are fixed; every part of every stage would rebuild its schema
 def arrow_schema(model: type[BaseModel]) -> pa.Schema:
     hints = typing.get_type_hints(model)
     return pa.schema([pa.field(name, _arrow_type(hints[name])) for name in model.model_fields])
@@ -59,14 +61,41 @@ def write_records(path: Path, records: list[BaseModel], model: type[BaseModel]) 
     table = pa.Table.from_pylist(rows, schema=arrow_schema(model))
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
-    pq.write_table(table, tmp, compression="zstd")
+    # built in memory and written in one call: the same bytes as writing to the path, whose
+    # many small writes through Arrow's filesystem layer cost a tenth more CPU
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink, compression="zstd")
+    with open(tmp, "wb") as fh:
+        fh.write(sink.getvalue())
     publish(tmp, path)
+
+
+def read_table(path: Path, columns: list[str] | None = None) -> pa.Table:
+    """One Parquet file (optionally only ``columns``) as a table: the same table as
+    ``pq.read_table`` at half its CPU time on a part's small files (a quarter for a few
+    columns), since it skips the dataset layer (filesystem resolution, fragment discovery)
+    and the thread pool, which a single small file does not use."""
+    with pa.OSFile(str(path)) as source:
+        parquet = pq.ParquetFile(source)
+        if columns and not set(columns) <= set(parquet.schema_arrow.names):  # read() would just leave them out
+            raise KeyError(f"{path.name} has no column(s) {sorted(set(columns) - set(parquet.schema_arrow.names))}")
+        return parquet.read(columns=columns, use_threads=False)
+
+
+def read_column(path: Path, column: str) -> list:
+    """One column's values; a file without rows (most quarantine parts) is answered from its
+    footer, which ``ParquetFile`` reads anyway, without decoding the column."""
+    with pa.OSFile(str(path)) as source:
+        parquet = pq.ParquetFile(source)
+        if parquet.metadata.num_rows == 0:
+            return []
+        return parquet.read(columns=[column], use_threads=False).column(column).to_pylist()
 
 
 def read_records(path: Path, model: type[BaseModel]) -> list[Any]:
     if not path.exists():
         return []
-    return [model.model_validate(row) for row in pq.read_table(path).to_pylist()]
+    return [model.model_validate(row) for row in read_table(path).to_pylist()]
 
 
 def write_json_atomic(path: Path, payload: dict) -> None:

@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 from curate.records import RECORD_TYPES, Quarantine, SourceItem
 from curate.runtime.blobs import BlobStore
 from curate.runtime.config import RunConfig
-from curate.runtime.manifest import RunLayout, read_records, write_json_atomic, write_records
+from curate.runtime.manifest import RunLayout, read_column, read_records, write_json_atomic, write_records
 from curate.runtime.stage import PartInput, Stage, StageContext
 
 PLAN = "plan"
@@ -116,7 +116,7 @@ def earlier_quarantined(stage: type[Stage], pipeline: Sequence[type[Stage]], lay
             break
         path = layout.quarantine(earlier.name, part)
         if path.exists():
-            failed.update(pq.read_table(path, columns=["item_id"]).column("item_id").to_pylist())
+            failed.update(read_column(path, "item_id"))
     return failed
 
 
@@ -128,7 +128,7 @@ def count_stage_items(stage: type[Stage], pipeline: Sequence[type[Stage]], layou
     for part in parts:
         path = layout.table(producers[stage.primary], stage.primary, part)
         if path.exists():
-            ids = set(pq.read_table(path, columns=["id"]).column("id").to_pylist())
+            ids = set(read_column(path, "id"))
             total += len(ids - earlier_quarantined(stage, pipeline, layout, part))
     return total
 
@@ -157,14 +157,15 @@ def execute_part(stage_obj: Stage, pipeline: Sequence[type[Stage]], config: RunC
     return marker
 
 
-def freeze_inputs(config: RunConfig, discover: Callable[[RunConfig], list[SourceItem]]) -> list[SourceItem]:
-    """The frozen input manifest: discovered once, then reused so parts never reshuffle."""
+def freeze_inputs(config: RunConfig, discover: Callable[[RunConfig], list[SourceItem]]) -> int:
+    """How many sources the frozen input manifest holds: discovered once, then reused so parts
+    never reshuffle. Once frozen, only its footer's row count is read (ingest reads the rows)."""
     layout = RunLayout(config.run_dir)
     if layout.inputs.exists():
-        return read_records(layout.inputs, SourceItem)
+        return pq.read_metadata(layout.inputs).num_rows
     items = sorted(discover(config), key=lambda s: s.id)
     write_records(layout.inputs, items, SourceItem)
-    return items
+    return len(items)
 
 
 class Runner:
@@ -184,8 +185,8 @@ class Runner:
         for wanted in (until, only):
             if wanted is not None and wanted not in names:
                 raise PipelineError(f"unknown stage {wanted!r}; stages are {names}")
-        sources = freeze_inputs(self.config, self.discover)
-        n_parts = max(1, math.ceil(len(sources) / self.config.part_size))
+        n_sources = freeze_inputs(self.config, self.discover)
+        n_parts = max(1, math.ceil(n_sources / self.config.part_size))
         hashes = stage_hashes(self.pipeline, self.config)
         layout = RunLayout(self.config.run_dir)
         reports: list[StageReport] = []
@@ -193,7 +194,7 @@ class Runner:
         try:
             for stage in self.pipeline:
                 if only is None or stage.name == only:
-                    reports.append(self._run_stage(stage, n_parts, hashes[stage.name], layout, len(sources)))
+                    reports.append(self._run_stage(stage, n_parts, hashes[stage.name], layout, n_sources))
                     self._write_run_log(layout, reports, "running")
                     self._check_budget(stage, reports[-1])
                 if stage.name == until:

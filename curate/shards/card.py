@@ -7,6 +7,7 @@ No timestamps go in: the same run gives the same card.
 from __future__ import annotations
 
 from collections import Counter
+from functools import cache
 from importlib import metadata
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import pyarrow.parquet as pq
 import yaml
 
 from curate.runtime.config import RunConfig
-from curate.runtime.manifest import RunLayout, write_json_atomic
+from curate.runtime.manifest import RunLayout, read_table, write_json_atomic
 
 _VERSIONED = ("panel2patch", "numpy", "pillow", "opencv-python-headless", "pymupdf", "pyarrow", "ray",
               "rapidocr", "webdataset", "imagehash")
@@ -24,7 +25,7 @@ _LEVELS = ("figure", "panel", "patch")
 
 def shard_index(shards_root: Path, splits: list[str]) -> pa.Table | None:
     files = sorted(f for split in splits for f in (shards_root / split).glob("*.parquet"))
-    tables = [pq.read_table(f) for f in files]
+    tables = [read_table(f) for f in files]
     return pa.concat_tables(tables) if tables else None
 
 
@@ -39,6 +40,7 @@ def write_sizes(layout: RunLayout, splits: dict[str, float]) -> None:
         write_json_atomic(folder / "sizes.json", sizes)
 
 
+@cache  # the versions of the code this process loaded; each lookup parses a METADATA file
 def _version(name: str) -> str:
     try:
         return metadata.version(name)
@@ -55,7 +57,7 @@ def _table(header: tuple[str, ...], rows: list[tuple]) -> list[str]:
 def _quarantine_counts(layout: RunLayout) -> Counter:
     counts: Counter = Counter()
     for path in sorted((layout.root / "quarantine").glob("*/*.parquet")):
-        for row in pq.read_table(path, columns=["stage", "error_class"]).to_pylist():
+        for row in read_table(path, columns=["stage", "error_class"]).to_pylist():
             counts[(row["stage"], row["error_class"])] += 1
     return counts
 
@@ -76,7 +78,7 @@ def _distribution(rows: list[dict], field: str, title: str) -> list[str]:
 def _parquet_rows(folder: Path, columns: list[str]) -> list[dict]:
     rows: list[dict] = []
     for path in sorted(folder.glob("*.parquet")) if folder.is_dir() else []:
-        rows += pq.read_table(path, columns=columns).to_pylist()
+        rows += read_table(path, columns=columns).to_pylist()
     return rows
 
 
