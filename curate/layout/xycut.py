@@ -76,7 +76,22 @@ def is_small(box: Box, fig_w: int, fig_h: int, min_frac: float) -> bool:
 
 
 def merge_small(boxes: list[Box], fig_w: int, fig_h: int, min_frac: float = 0.07) -> list[Box]:
-    """Merge each small fragment into its neighbour until every box is panel-sized (or one remains)."""
+    """Merge each small fragment into its neighbour until every box is panel-sized (or one remains).
+
+    Each round merges the smallest small fragment into its ``_neighbour``, then
+    ``absorb_overlaps``. Boxes that start pairwise clear of ``absorb_overlaps``' test (XY-cut
+    leaves are disjoint) stay clear except for the merged box, so only it needs testing: that
+    path (``_merge_clear``) runs in array operations and gives the same list; other input goes
+    the pairwise way (``_merge_pairwise``). A figure of 283 leaves took 2 s the pairwise way.
+    """
+    if len(boxes) > 1:
+        arr = np.array(boxes, dtype=np.int64).reshape(-1, 4)
+        if not _any_overlap(arr):
+            return _merge_clear(arr, fig_w, fig_h, min_frac)
+    return _merge_pairwise(boxes, fig_w, fig_h, min_frac)
+
+
+def _merge_pairwise(boxes: list[Box], fig_w: int, fig_h: int, min_frac: float) -> list[Box]:
     boxes = list(boxes)
     while len(boxes) > 1:
         small = [i for i, b in enumerate(boxes) if is_small(b, fig_w, fig_h, min_frac)]
@@ -88,6 +103,61 @@ def merge_small(boxes: list[Box], fig_w: int, fig_h: int, min_frac: float = 0.07
         boxes = [b for k, b in enumerate(boxes) if k not in (i, j)] + [merged]
         boxes = absorb_overlaps(boxes)
     return boxes
+
+
+def _areas(arr: np.ndarray) -> np.ndarray:
+    return np.maximum(arr[:, 2] - arr[:, 0], 0) * np.maximum(arr[:, 3] - arr[:, 1], 0)
+
+
+def _overlaps(a: np.ndarray, b: np.ndarray, frac: float = 0.5) -> np.ndarray:
+    """(len(a), len(b)) bool: ``absorb_overlaps``' merge test for each pair of rows of a and b."""
+    iw = np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0])
+    ih = np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1])
+    smaller = np.minimum(_areas(a)[:, None], _areas(b)[None, :])
+    return (iw > 0) & (ih > 0) & (iw * ih > frac * smaller)
+
+
+def _any_overlap(arr: np.ndarray, chunk: int = 512) -> bool:
+    """Whether two distinct rows of ``arr`` pass ``absorb_overlaps``' test (row blocks bound memory)."""
+    for start in range(0, len(arr), chunk):
+        hit = _overlaps(arr[start : start + chunk], arr)
+        rows = np.arange(hit.shape[0])
+        hit[rows, start + rows] = False
+        if hit.any():
+            return True
+    return False
+
+
+def _union_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.concatenate([np.minimum(a[:2], b[:2]), np.maximum(a[2:], b[2:])])
+
+
+def _merge_clear(arr: np.ndarray, fig_w: int, fig_h: int, min_frac: float) -> list[Box]:
+    """``_merge_pairwise`` for boxes (rows of ``arr``) no two of which pass the overlap test."""
+    area_limit = (min_frac**2) * 2 * fig_w * fig_h
+    while len(arr) > 1:
+        w, h = arr[:, 2] - arr[:, 0], arr[:, 3] - arr[:, 1]
+        areas = _areas(arr)
+        small = (w < min_frac * fig_w) | (h < min_frac * fig_h) | (areas < area_limit)
+        if not small.any():
+            break
+        i = int(np.argmin(np.where(small, areas, np.iinfo(np.int64).max)))  # first smallest
+        # ``_neighbour``'s cost, in the same float arithmetic; argmin keeps the first best.
+        dx = np.maximum(0, np.maximum(arr[i, 0], arr[:, 0]) - np.minimum(arr[i, 2], arr[:, 2]))
+        dy = np.maximum(0, np.maximum(arr[i, 1], arr[:, 1]) - np.minimum(arr[i, 3], arr[:, 3]))
+        cost = (dx + dy + np.where((dx == 0) | (dy == 0), 0, 4 * (dx + dy))) - 1e-6 * areas
+        cost[i] = np.inf
+        j = int(np.argmin(cost))
+        merged = _union_rows(arr[i], arr[j])
+        arr = np.vstack([np.delete(arr, [i, j], axis=0), merged[None]])
+        # Only the merged (last) box can overlap another; absorbing one keeps that true.
+        while len(arr) > 1:
+            hit = np.flatnonzero(_overlaps(arr[-1:], arr[:-1])[0])
+            if hit.size == 0:
+                break
+            k = int(hit[0])
+            arr = np.vstack([np.delete(arr[:-1], k, axis=0), _union_rows(arr[k], arr[-1])[None]])
+    return [tuple(b) for b in arr.tolist()]
 
 
 def absorb_overlaps(boxes: list[Box], frac: float = 0.5) -> list[Box]:
