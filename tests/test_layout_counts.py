@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from curate.layout.gutters import gaps, line_counts, runs
+from curate.layout.gutters import gaps, gutter_runs, line_counts, runs, span_gutters
 from curate.layout.xycut import xy_cut
 
 
@@ -63,6 +63,29 @@ def test_xy_cut_matches_the_reference(seed):
         got = xy_cut(mask, (0, 0, 400, 300), min_gap, noise)
         assert got == _reference_xy_cut(mask, (0, 0, 400, 300), min_gap, noise)
         assert len(got) > 1
+    # One profiles dict shared by cuts of several gutter widths (as split.candidates does).
+    for noise in (0, 1):
+        shared: dict = {}
+        for min_gap in (8, 2, 5, 3):
+            got = xy_cut(mask, (0, 0, 400, 300), min_gap, noise, profiles=shared)
+            assert got == _reference_xy_cut(mask, (0, 0, 400, 300), min_gap, noise)
+        assert len(shared) > 1
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_span_gutters_are_gutter_runs_of_the_inked_span(seed):
+    rng = np.random.default_rng(seed)
+    for n in (1, 2, 7, 60):
+        counts = (rng.random(n) < 0.5) * rng.integers(0, 4, n)
+        counts[: rng.integers(0, 3)] = 0
+        inked = np.flatnonzero(counts)
+        for noise in (0, 1, 2):
+            got = span_gutters(counts.astype(np.int32), 10, noise)
+            if inked.size == 0:
+                assert got is None
+                continue
+            lo, hi = int(inked[0]), int(inked[-1]) + 1
+            assert got == (10 + lo, 10 + hi, gutter_runs(counts[lo:hi], 10 + lo, 1, noise))
 
 
 def test_gaps_are_interior_gutters():

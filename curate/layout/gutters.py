@@ -99,6 +99,26 @@ def gutter_runs(counts: np.ndarray, offset: int, min_gap: int, noise: int = 0) -
     return out
 
 
+def span_gutters(counts: np.ndarray, offset: int, noise: int = 0) -> tuple[int, int, list[tuple[int, int]]] | None:
+    """``(first, stop, gutters)`` of a box's per-line ink ``counts``: its inked lines' span
+    (figure coordinates, half-open) and ``gutter_runs`` of any width inside that span; None
+    when no line holds ink. Fewer array operations than ``runs`` (called per box of an XY-cut)."""
+    inked = np.flatnonzero(counts)
+    if inked.size == 0:
+        return None
+    lo, hi = int(inked[0]), int(inked[-1]) + 1
+    low = counts[lo:hi] <= noise
+    edges = (np.flatnonzero(low[1:] != low[:-1]) + 1).tolist()
+    # Runs touching the span's ends are no gutters: drop the edge that closes the first run when
+    # it starts at the span's first line, and the one that opens the last when it ends there.
+    if low[0]:
+        edges = edges[1:]
+    if low[-1]:
+        edges = edges[:-1]
+    start = offset + lo
+    return start, offset + hi, [(start + a, start + b) for a, b in zip(edges[0::2], edges[1::2], strict=True)]
+
+
 def frame_depth(rgb: np.ndarray, bg: np.ndarray, tol: int = 40, frac: float = 0.9) -> Box:
     """Inner box left after peeling border lines that are mostly ``bg`` coloured (a frame), at most 5 % a side."""
     near = colour_distance(rgb, bg) <= tol

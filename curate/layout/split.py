@@ -61,8 +61,9 @@ def candidates(mask: np.ndarray, alternatives: tuple[np.ndarray, ...] = ()) -> l
     noise = 1 if size > 400 else 0
     out: list[Candidate] = []
     seen: set[tuple] = set()
+    profiles: dict[int, dict] = {}  # per mask: its boxes' gutters, shared by the gutter widths
     for frac, ink in ((f, m) for m in (mask, *alternatives) for f in GAP_FRACTIONS):
-        leaves = xy_cut(ink, (0, 0, fig_w, fig_h), max(2, round(frac * size)), noise)
+        leaves = xy_cut(ink, (0, 0, fig_w, fig_h), max(2, round(frac * size)), noise, profiles=profiles.setdefault(id(ink), {}))
         glyphs = [b for b in leaves if _is_label_glyph(b, fig_w, fig_h)]
         rest = [b for b in leaves if b not in glyphs] or leaves
         boxes = merge_small(rest, fig_w, fig_h)

@@ -7,23 +7,28 @@ from __future__ import annotations
 
 import numpy as np
 
-from curate.layout.gutters import Box, gutter_runs, line_counts
+from curate.layout.gutters import Box, line_counts, span_gutters
 
 
-def xy_cut(mask: np.ndarray, box: Box, min_gap: int, noise: int = 0, depth: int = 0) -> list[Box]:
-    """Leaves of a recursive XY-cut: at each level cut along every gutter of the wider-gutter axis."""
-    # One row and one column count of the box serve both the tight box and its gutters: lines
-    # outside the tight box hold no ink, so the counts over the box are those over the tight box.
-    per_row, per_col = line_counts(mask, box)
-    rows, cols = np.flatnonzero(per_row), np.flatnonzero(per_col)
-    if rows.size == 0:
+def xy_cut(
+    mask: np.ndarray, box: Box, min_gap: int, noise: int = 0, depth: int = 0, profiles: dict | None = None
+) -> list[Box]:
+    """Leaves of a recursive XY-cut: at each level cut along every gutter of the wider-gutter axis.
+
+    ``profiles`` (a dict per ``mask`` and ``noise``) keeps each box's tight box and gutters of
+    any width, so cuts of the same mask at other ``min_gap``s find them there.
+    """
+    profiles = {} if profiles is None else profiles
+    found = profiles.get(box)
+    if found is None:
+        found = profiles[box] = _profile(mask, box, noise)
+    if not found:
         return []
-    r0, r1, c0, c1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
-    tight = (box[0] + c0, box[1] + r0, box[0] + c1, box[1] + r1)
+    tight, all_horizontal, all_vertical = found
     if depth > 12:
         return [tight]
-    horizontal = gutter_runs(per_row[r0:r1], tight[1], min_gap, noise)
-    vertical = gutter_runs(per_col[c0:c1], tight[0], min_gap, noise)
+    horizontal = [g for g in all_horizontal if g[1] - g[0] >= min_gap]
+    vertical = [g for g in all_vertical if g[1] - g[0] >= min_gap]
     if not horizontal and not vertical:
         return [tight]
     widest_h = max((b - a for a, b in horizontal), default=0)
@@ -35,8 +40,21 @@ def xy_cut(mask: np.ndarray, box: Box, min_gap: int, noise: int = 0, depth: int 
     leaves: list[Box] = []
     for lo, hi in zip(edges[0::2], edges[1::2], strict=True):
         part = (x1, lo, x2, hi) if axis == 0 else (lo, y1, hi, y2)
-        leaves.extend(xy_cut(mask, part, min_gap, noise, depth + 1))
+        leaves.extend(xy_cut(mask, part, min_gap, noise, depth + 1, profiles))
     return leaves
+
+
+def _profile(mask: np.ndarray, box: Box, noise: int) -> tuple:
+    """(tight box, horizontal gutters, vertical gutters) of ``box``, gutters of any width;
+    ``()`` when the box holds no ink."""
+    # One row and one column count of the box serve both the tight box and its gutters: lines
+    # outside the tight box hold no ink, so the counts over the box are those over the tight box.
+    per_row, per_col = line_counts(mask, box)
+    rows = span_gutters(per_row, box[1], noise)
+    if rows is None:
+        return ()
+    cols = span_gutters(per_col, box[0], noise)
+    return (cols[0], rows[0], cols[1], rows[1]), rows[2], cols[2]
 
 
 def area(box: Box) -> int:
