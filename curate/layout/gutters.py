@@ -140,10 +140,10 @@ def _line_medians(img: np.ndarray, axis: int) -> np.ndarray:
     image, float64 per line and channel: the same numbers from a radix sort (NumPy's for uint8)
     along a contiguous last axis; NumPy's median along a strided axis was most of
     ``gutter_colour``'s time."""
-    a = np.ascontiguousarray(img.transpose(1, 2, 0) if axis == 0 else img.transpose(0, 2, 1))
-    n = a.shape[-1]
+    ordered = (img.transpose(1, 2, 0) if axis == 0 else img.transpose(0, 2, 1)).copy()  # C order
+    ordered.sort(axis=-1, kind="stable")  # in place: the copy above is ours
+    n = ordered.shape[-1]
     lo, hi = (n - 1) // 2, n // 2
-    ordered = np.sort(a, axis=-1, kind="stable")
     return (ordered[..., lo].astype(np.float64) + ordered[..., hi]) / 2
 
 
@@ -168,8 +168,10 @@ def gutter_colour(rgb: np.ndarray, bg: np.ndarray, tol: int = 40, frame: Box | N
         # pass over the uint8 figure (255 where all three channels are in range).
         lo = np.clip(np.ceil(med - 16), 0, 255).astype(np.uint8)
         hi = np.clip(np.floor(med + 16), 0, 255).astype(np.uint8)
-        bounds = [np.ascontiguousarray(np.broadcast_to(b[None] if axis == 0 else b[:, None], inner.shape))
-                  for b in (lo, hi)]
+        # Per-line bounds as whole images: rows of column bounds tiled, or each row's repeated
+        # (np.repeat fills a row's run at half the time of a strided broadcast copy).
+        h, w = inner.shape[:2]
+        bounds = [np.tile(b[None], (h, 1, 1)) if axis == 0 else np.repeat(b[:, None], w, axis=1) for b in (lo, hi)]
         near = cv2.inRange(inner, *bounds)
         flat = np.count_nonzero(near, axis=axis) / near.shape[axis] >= 0.98
         for start, stop in runs(flat):
