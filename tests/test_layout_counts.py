@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from curate.layout.gutters import gaps, gutter_runs, line_counts, runs, span_gutters
+from curate.layout.gutters import gaps, gutter_runs, ink_fraction, line_counts, line_fill, runs, span_gutters
 from curate.layout.xycut import xy_cut
 
 
@@ -94,3 +94,14 @@ def test_gaps_are_interior_gutters():
     assert gaps(mask, (0, 0, 60, 40), 1, 5) == [(10, 25), (45, 55)]
     assert gaps(mask, (0, 0, 60, 40), 1, 12) == [(10, 25)]
     assert gaps(mask, (0, 0, 60, 40), 0, 1) == []
+
+
+@pytest.mark.parametrize("shape", [(61, 97), (1, 5), (300, 7)])
+def test_line_fill_and_ink_fraction_are_numpy_means(shape):
+    mask = np.random.default_rng(shape[1]).random(shape) < 0.37
+    rows, cols = line_fill(mask)
+    assert rows.dtype == cols.dtype == np.float64
+    assert np.array_equal(rows, mask.mean(axis=1)) and np.array_equal(cols, mask.mean(axis=0))
+    assert ink_fraction(mask) == mask.mean()
+    assert ink_fraction(mask[shape[0] // 3 :, 1:4]) == mask[shape[0] // 3 :, 1:4].mean()
+    assert np.isnan(ink_fraction(mask[:0]))

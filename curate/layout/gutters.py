@@ -43,8 +43,8 @@ def remove_rules(mask: np.ndarray, max_thickness: int = 5, min_fill: float = 0.9
     around a single panel are cleared too; their content still holds the panel together.
     """
     out = mask.copy()
-    for axis in (1, 0):
-        fill = mask.mean(axis=axis)
+    row_fill, col_fill = line_fill(mask)
+    for axis, fill in ((1, row_fill), (0, col_fill)):
         full = fill >= min_fill
         for start, stop in runs(full):
             if stop - start <= max_thickness:
@@ -76,6 +76,19 @@ def line_counts(mask: np.ndarray, box: Box) -> tuple[np.ndarray, np.ndarray]:
     per_row = cv2.reduce(u8, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()
     per_col = cv2.reduce(u8, 0, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()
     return per_row, per_col
+
+
+def line_fill(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(mask.mean(axis=1), mask.mean(axis=0))`` of a boolean mask, float64: the same numbers
+    (exact counts over the same lengths) from ``line_counts``' OpenCV sums."""
+    h, w = mask.shape
+    per_row, per_col = line_counts(mask, (0, 0, w, h))
+    return per_row / w, per_col / h
+
+
+def ink_fraction(mask: np.ndarray) -> float:
+    """``mask.mean()`` of a boolean mask (nan when empty), from a count instead of a float sum."""
+    return np.count_nonzero(mask) / mask.size if mask.size else float("nan")
 
 
 def gaps(mask: np.ndarray, box: Box, axis: int, min_gap: int, noise: int = 0) -> list[tuple[int, int]]:
@@ -130,7 +143,7 @@ def frame_depth(rgb: np.ndarray, bg: np.ndarray, tol: int = 40, frac: float = 0.
             k += 1
         return k
 
-    rows, cols = near.mean(axis=1), near.mean(axis=0)
+    rows, cols = line_fill(near)
     cap_y, cap_x = max(1, h // 20), max(1, w // 20)
     return (peel(cols, cap_x), peel(rows, cap_y), w - peel(cols[::-1], cap_x), h - peel(rows[::-1], cap_y))
 

@@ -11,7 +11,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from curate.layout.gutters import Box, background_colour, frame_depth, gutter_colour, ink_mask, remove_rules
+from curate.layout.gutters import (
+    Box,
+    background_colour,
+    frame_depth,
+    gutter_colour,
+    ink_fraction,
+    ink_mask,
+    remove_rules,
+)
 from curate.layout.xycut import merge_small, reading_order, xy_cut
 
 GAP_FRACTIONS = (0.003, 0.006, 0.01, 0.016, 0.025)
@@ -121,7 +129,7 @@ def page_ink(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]
     ink = ink_mask(rgb, bg)
     frame = frame_depth(rgb, bg)
     x1, y1, x2, y2 = frame
-    if ink[y1:y2, x1:x2].mean() >= 0.95:
+    if ink_fraction(ink[y1:y2, x1:x2]) >= 0.95:
         alt = gutter_colour(rgb, bg, frame=frame)
         if alt is not None:
             framed = np.zeros_like(ink)
