@@ -187,6 +187,29 @@ def test_numpy_forward_is_the_torch_module():
     np.testing.assert_allclose(glyphreader.forward(params, squares), want, rtol=1e-4, atol=1e-4)
 
 
+def _forward_channels_first(params, squares):
+    """The reader's forward pass as first written: 3 x 3 windows gathered from NCHW maps."""
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    x = squares.astype(np.float32)[:, None] / 255.0
+    for k in range(len(glyphreader.CHANNELS) - 1):
+        w, b = params[f"conv{k}.weight"], params[f"conv{k}.bias"]
+        n, c, h, wd = x.shape
+        cols = sliding_window_view(np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1))), (3, 3), axis=(2, 3))
+        y = cols.transpose(0, 2, 3, 1, 4, 5).reshape(n * h * wd, c * 9) @ w.reshape(w.shape[0], -1).T + b
+        x = np.maximum(y, 0).reshape(n, h // 2, 2, wd // 2, 2, -1).max(axis=(2, 4)).transpose(0, 3, 1, 2)
+    x = np.maximum(x.reshape(len(x), -1) @ params["fc0.weight"].T + params["fc0.bias"], 0)
+    return x @ params["fc1.weight"].T + params["fc1.bias"]
+
+
+@pytest.mark.parametrize("n", [1, 5, 40])
+def test_channels_last_forward_equals_channels_first_to_the_bit(n):
+    """The same patch matrices go into the same products: logits equal, not merely close."""
+    params = glyphreader._params()
+    squares = np.random.default_rng(n).integers(0, 256, (n, glyphreader.SIDE, glyphreader.SIDE), np.uint8)
+    assert np.array_equal(glyphreader.forward(params, squares), _forward_channels_first(params, squares))
+
+
 def test_weights_are_small():
     assert glyphreader.WEIGHTS.stat().st_size < 1_000_000
 

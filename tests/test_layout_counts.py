@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from curate.layout.gutters import gaps, line_counts, runs
+from curate.layout.gutters import gaps, gutter_runs, ink_fraction, line_counts, line_fill, runs, span_gutters
 from curate.layout.xycut import xy_cut
 
 
@@ -63,6 +63,29 @@ def test_xy_cut_matches_the_reference(seed):
         got = xy_cut(mask, (0, 0, 400, 300), min_gap, noise)
         assert got == _reference_xy_cut(mask, (0, 0, 400, 300), min_gap, noise)
         assert len(got) > 1
+    # One profiles dict shared by cuts of several gutter widths (as split.candidates does).
+    for noise in (0, 1):
+        shared: dict = {}
+        for min_gap in (8, 2, 5, 3):
+            got = xy_cut(mask, (0, 0, 400, 300), min_gap, noise, profiles=shared)
+            assert got == _reference_xy_cut(mask, (0, 0, 400, 300), min_gap, noise)
+        assert len(shared) > 1
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_span_gutters_are_gutter_runs_of_the_inked_span(seed):
+    rng = np.random.default_rng(seed)
+    for n in (1, 2, 7, 60):
+        counts = (rng.random(n) < 0.5) * rng.integers(0, 4, n)
+        counts[: rng.integers(0, 3)] = 0
+        inked = np.flatnonzero(counts)
+        for noise in (0, 1, 2):
+            got = span_gutters(counts.astype(np.int32), 10, noise)
+            if inked.size == 0:
+                assert got is None
+                continue
+            lo, hi = int(inked[0]), int(inked[-1]) + 1
+            assert got == (10 + lo, 10 + hi, gutter_runs(counts[lo:hi], 10 + lo, 1, noise))
 
 
 def test_gaps_are_interior_gutters():
@@ -71,3 +94,14 @@ def test_gaps_are_interior_gutters():
     assert gaps(mask, (0, 0, 60, 40), 1, 5) == [(10, 25), (45, 55)]
     assert gaps(mask, (0, 0, 60, 40), 1, 12) == [(10, 25)]
     assert gaps(mask, (0, 0, 60, 40), 0, 1) == []
+
+
+@pytest.mark.parametrize("shape", [(61, 97), (1, 5), (300, 7)])
+def test_line_fill_and_ink_fraction_are_numpy_means(shape):
+    mask = np.random.default_rng(shape[1]).random(shape) < 0.37
+    rows, cols = line_fill(mask)
+    assert rows.dtype == cols.dtype == np.float64
+    assert np.array_equal(rows, mask.mean(axis=1)) and np.array_equal(cols, mask.mean(axis=0))
+    assert ink_fraction(mask) == mask.mean()
+    assert ink_fraction(mask[shape[0] // 3 :, 1:4]) == mask[shape[0] // 3 :, 1:4].mean()
+    assert np.isnan(ink_fraction(mask[:0]))

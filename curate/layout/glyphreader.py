@@ -19,7 +19,6 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from curate.runtime.threads import one_blas_thread
 
@@ -57,24 +56,31 @@ def glyph_square(ink: np.ndarray) -> np.ndarray:
 
 
 def _conv_relu_pool(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(n, c, h, w) -> (n, k, h/2, w/2): 3x3 convolution with zero padding 1 (cross-correlation,
-    as torch's Conv2d), bias, ReLU, 2x2 max-pool. ``w`` is (k, c, 3, 3)."""
-    n, c, h, wd = x.shape
-    padded = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
-    cols = sliding_window_view(padded, (3, 3), axis=(2, 3))  # n, c, h, w, 3, 3
-    cols = cols.transpose(0, 2, 3, 1, 4, 5).reshape(n * h * wd, c * 9)
-    y = cols @ w.reshape(w.shape[0], -1).T + b  # (n*h*w, k)
-    y = np.maximum(y, 0).reshape(n, h // 2, 2, wd // 2, 2, -1).max(axis=(2, 4))
-    return y.transpose(0, 3, 1, 2)
+    """(n, h, w, c) -> (n, h/2, w/2, k): 3x3 convolution with zero padding 1 (cross-correlation,
+    as torch's Conv2d), bias, ReLU, 2x2 max-pool. ``w`` is (k, c, 3, 3).
+
+    Channels last: each of the nine shifted copies into the (pixels, c x 3 x 3) patch matrix
+    moves whole channel rows, where gathering 3 x 3 windows from channels-first maps moved
+    three floats at a time. The matrix, and so the product, is the same.
+    """
+    n, h, wd, c = x.shape
+    padded = np.zeros((n, h + 2, wd + 2, c), np.float32)
+    padded[:, 1:-1, 1:-1] = x
+    cols = np.empty((n, h, wd, c, 3, 3), np.float32)
+    for dy in range(3):
+        for dx in range(3):
+            cols[..., dy, dx] = padded[:, dy : dy + h, dx : dx + wd]
+    y = cols.reshape(n * h * wd, c * 9) @ w.reshape(w.shape[0], -1).T + b  # (n*h*w, k)
+    return np.maximum(y, 0).reshape(n, h // 2, 2, wd // 2, 2, -1).max(axis=(2, 4))
 
 
 def forward(params: dict[str, np.ndarray], squares: np.ndarray) -> np.ndarray:
     """Logits (n, classes) of uint8 squares (n, SIDE, SIDE): the same function as glyphtrain's
     torch module, so its trained weights load here unchanged."""
-    x = squares.astype(np.float32)[:, None] / 255.0
+    x = squares.astype(np.float32)[..., None] / 255.0
     for k in range(len(CHANNELS) - 1):
         x = _conv_relu_pool(x, params[f"conv{k}.weight"], params[f"conv{k}.bias"])
-    x = x.reshape(len(x), -1)
+    x = x.transpose(0, 3, 1, 2).reshape(len(x), -1)  # flattened channels first, as torch's
     x = np.maximum(x @ params["fc0.weight"].T + params["fc0.bias"], 0)
     return x @ params["fc1.weight"].T + params["fc1.bias"]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from curate.layout.gutters import Box
+from curate.layout.gutters import Box, ink_fraction
 
 
 def _rect_contours(gray: np.ndarray) -> list[tuple[int, int, int, int]]:
@@ -35,7 +35,7 @@ def find_insets(rgb: np.ndarray, ink: np.ndarray, panel: Box) -> list[Box]:
     """Framed insets inside ``panel`` (figure pixels); empty for plots and sparse panels."""
     x1, y1, x2, y2 = panel
     pw, ph = x2 - x1, y2 - y1
-    if pw < 60 or ph < 60 or ink[y1:y2, x1:x2].mean() < 0.6:
+    if pw < 60 or ph < 60 or ink_fraction(ink[y1:y2, x1:x2]) < 0.6:
         return []
     gray = cv2.cvtColor(np.ascontiguousarray(rgb[y1:y2, x1:x2]), cv2.COLOR_RGB2GRAY)
     found: list[Box] = []

@@ -190,24 +190,25 @@ def _chained(stats: np.ndarray, size: int) -> np.ndarray:
     if parts.size == 0:
         return parts.reshape(0, 4)
     parts = parts[np.argsort(parts[:, 0])]
-    out = []
-    for x1, y1, x2, y2 in parts:
-        h = y2 - y1
-        box = [x1, y1, x2, y2]
-        for _ in range(4):
-            nxt = parts[
-                (parts[:, 0] > box[2])
-                & (parts[:, 0] - box[2] <= 0.5 * h)
-                & (parts[:, 1] >= y1 - 0.25 * h)
-                & (parts[:, 3] <= y2 + 0.25 * h)
-            ]
-            if nxt.size == 0:
-                break
-            b = nxt[0]
-            box = [box[0], min(box[1], b[1]), b[2], max(box[3], b[3])]
-        if box[2] > x2:
-            out.append(box)
-    return np.array(out, dtype=parts.dtype).reshape(-1, 4)
+    x1, y1, x2, y2 = parts.T
+    h = y2 - y1
+    # Every part chains at once: per part, the first (leftmost) part after its run's right end
+    # within half its height and inside its line band, up to four times.
+    line = (y1[None] >= y1[:, None] - 0.25 * h[:, None]) & (y2[None] <= y2[:, None] + 0.25 * h[:, None])
+    box = parts.copy()
+    growing = np.ones(len(parts), bool)
+    for _ in range(4):
+        gap = x1[None] - box[:, 2:3]
+        nxt = line & (gap > 0) & (gap <= 0.5 * h[:, None])
+        growing &= nxt.any(axis=1)
+        if not growing.any():
+            break
+        rows = np.flatnonzero(growing)
+        b = parts[nxt[rows].argmax(axis=1)]
+        box[rows, 1] = np.minimum(box[rows, 1], b[:, 1])
+        box[rows, 2] = b[:, 2]
+        box[rows, 3] = np.maximum(box[rows, 3], b[:, 3])
+    return box[box[:, 2] > x2].reshape(-1, 4)
 
 
 SMALL_GROUP = 9

@@ -11,7 +11,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from curate.layout.gutters import Box, background_colour, frame_depth, gutter_colour, ink_mask, remove_rules
+from curate.layout.gutters import (
+    Box,
+    background_colour,
+    frame_depth,
+    gutter_colour,
+    ink_fraction,
+    ink_mask,
+    remove_rules,
+)
 from curate.layout.xycut import merge_small, reading_order, xy_cut
 
 GAP_FRACTIONS = (0.003, 0.006, 0.01, 0.016, 0.025)
@@ -61,8 +69,9 @@ def candidates(mask: np.ndarray, alternatives: tuple[np.ndarray, ...] = ()) -> l
     noise = 1 if size > 400 else 0
     out: list[Candidate] = []
     seen: set[tuple] = set()
+    profiles: dict[int, dict] = {}  # per mask: its boxes' gutters, shared by the gutter widths
     for frac, ink in ((f, m) for m in (mask, *alternatives) for f in GAP_FRACTIONS):
-        leaves = xy_cut(ink, (0, 0, fig_w, fig_h), max(2, round(frac * size)), noise)
+        leaves = xy_cut(ink, (0, 0, fig_w, fig_h), max(2, round(frac * size)), noise, profiles=profiles.setdefault(id(ink), {}))
         glyphs = [b for b in leaves if _is_label_glyph(b, fig_w, fig_h)]
         rest = [b for b in leaves if b not in glyphs] or leaves
         boxes = merge_small(rest, fig_w, fig_h)
@@ -120,7 +129,7 @@ def page_ink(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]
     ink = ink_mask(rgb, bg)
     frame = frame_depth(rgb, bg)
     x1, y1, x2, y2 = frame
-    if ink[y1:y2, x1:x2].mean() >= 0.95:
+    if ink_fraction(ink[y1:y2, x1:x2]) >= 0.95:
         alt = gutter_colour(rgb, bg, frame=frame)
         if alt is not None:
             framed = np.zeros_like(ink)
