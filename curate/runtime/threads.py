@@ -6,8 +6,9 @@ on the small products of the glyph reader and the markers' arrow test that costs
 the CPU of one thread. Code with such products runs them under ``one_blas_thread()``.
 OpenCV's own pool (pthreads, one thread per core whatever ``OMP_NUM_THREADS`` says) does the
 same with the calls on a few hundred pixels a side that image cues are made of: its idle
-threads busy-wait between calls, which cost the quality stage ~40 % more CPU than one thread;
-``one_cv_thread()`` keeps such code on the calling thread.
+threads busy-wait between calls (tag_image over the sample's 55 figures and panels took ~40 %
+more CPU on two threads than on one, BENCHMARKS round 7); ``one_cv_thread()`` keeps such
+code on the calling thread.
 """
 
 from __future__ import annotations
