@@ -124,6 +124,25 @@ def test_detector_runs_blas_on_one_thread_and_restores_it(monkeypatch):
     assert blas_threads() == before
 
 
+def test_detector_runs_opencv_on_one_thread_and_restores_it(monkeypatch):
+    before = cv2.getNumThreads()
+    cv2.setNumThreads(2)  # a pool to leave, whatever the machine's core count
+    seen = []
+    scan = detect._scan
+
+    def spy(rgb, expected):
+        seen.append(cv2.getNumThreads())
+        return scan(rgb, expected)
+
+    monkeypatch.setattr(detect, "_scan", spy)
+    try:
+        detect.detect_markers(np.zeros((30, 30, 3), np.uint8))
+        assert seen == [1]
+        assert cv2.getNumThreads() == 2
+    finally:
+        cv2.setNumThreads(before)
+
+
 def test_sixteen_bit_labels_equal_thirty_two_bit_ones_and_overflow_to_them():
     rng = np.random.default_rng(8)
     dots = np.zeros((600, 600), np.uint8)

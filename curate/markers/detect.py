@@ -45,7 +45,7 @@ from curate.markers.shapes import (
     star_score,
     triangle_score,
 )
-from curate.runtime.threads import one_blas_thread
+from curate.runtime.threads import one_blas_thread, one_opencv_thread
 
 __all__ = ["KINDS", "DetectedMarker", "MarkerScan", "detect_markers"]
 
@@ -232,8 +232,9 @@ def detect_markers(rgb_panel: np.ndarray, expected: Expected | None = None) -> M
     # One BLAS thread: OpenBLAS splits a dot product of over 10,000 elements (the pixels of a
     # large component in the arrow test) across its threads, which costs ~4 ms of CPU each on
     # a busy machine, and the split sum depends on the thread count. One thread gives what
-    # Ray's workers (OMP_NUM_THREADS=1) get, for a fraction of the time.
-    with one_blas_thread():
+    # Ray's workers (OMP_NUM_THREADS=1) get, for a fraction of the time. OpenCV's pool likewise:
+    # splitting one panel's labelling and morphology over two threads cost ~13 % more CPU.
+    with one_blas_thread(), one_opencv_thread():
         return _scan(rgb_panel, expected)
 
 
