@@ -159,7 +159,7 @@ def _classify_solid(comp: np.ndarray, x0: int, y0: int, area: int, petals: Calla
     ``petals``: the typeset-asterisk score of the glyph's ink strength (``petals``), asked
     only of glyphs that fit no outline shape (it costs more than the outline tests)."""
     ys, xs = np.nonzero(comp)
-    contours, _ = cv2.findContours(comp.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    contours, _ = cv2.findContours(comp.view(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
     contour = max(contours, key=cv2.contourArea) + np.array([x0, y0])
     hull = convex_hull_area(contour)
     # A glyph solid enough for a triangle is too solid for a star: only one of them can score.

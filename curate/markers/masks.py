@@ -63,7 +63,9 @@ def hysteresis(strong: np.ndarray, weak: np.ndarray) -> np.ndarray:
     keep = np.zeros(n, np.uint8)
     keep[labels[strong[y : y + h, x : x + w] > 0]] = 255
     keep[0] = 0
-    out[y : y + h, x : x + w] = keep[labels]
+    # ``take`` with clipping (every label is below ``n``): the same gather as ``keep[labels]``
+    # without its per-element bounds checks, in a third of the time.
+    out[y : y + h, x : x + w] = keep.take(labels, mode="clip")
     return out
 
 
@@ -115,11 +117,14 @@ def components(mask: np.ndarray):
     their order and their stats are those of the whole mask, except row 0 of ``stats`` (the
     background's), which describes the box's background and is not used."""
     ph = mask.shape[0]
-    labels = np.zeros(mask.shape, np.int32)
     x, y, w, h = cv2.boundingRect(mask)
     if w == 0:
-        return labels, np.zeros((1, 5), np.int32), np.zeros(0, np.int64)
-    _n, labels[y : y + h, x : x + w], stats = label_components(mask[y : y + h, x : x + w])
+        return np.zeros(mask.shape, np.uint16), np.zeros((1, 5), np.int32), np.zeros(0, np.int64)
+    _n, box_labels, stats = label_components(mask[y : y + h, x : x + w])
+    # The panel-sized labels in the box's own dtype (16-bit unless it overflowed): a plain
+    # copy, not a widening to 32 bits.
+    labels = np.zeros(mask.shape, box_labels.dtype)
+    labels[y : y + h, x : x + w] = box_labels
     stats[1:, 0] += x
     stats[1:, 1] += y
     area = stats[:, cv2.CC_STAT_AREA]
@@ -147,7 +152,7 @@ def retry_components(comps, shapeless: np.ndarray, retry: np.ndarray, core: bool
     y1 = min(H, int((stats[shapeless, 1] + stats[shapeless, 3]).max()) + m)
     pick = np.zeros(len(stats), np.uint8)
     pick[shapeless] = 255
-    seed = pick[labels[y0:y1, x0:x1]]
+    seed = pick.take(labels[y0:y1, x0:x1], mode="clip")  # every label indexes ``pick``
     grown = np.zeros_like(labels, dtype=np.uint8)
     if core:
         grown[y0:y1, x0:x1] = cv2.bitwise_and(retry[y0:y1, x0:x1], seed)
