@@ -98,6 +98,10 @@ def test_box_labelling_equals_whole_mask_labelling(seed):
         ph = mask.shape[0]
         want_small = [i for i in range(1, n) if want_stats[i, 4] >= 4 and want_stats[i, 3] <= 0.3 * ph + 20]
         assert len(small) == len(want_small)
+        # The caller's boundingRect, handed in, labels the same.
+        boxed = components(mask, cv2.boundingRect(mask))
+        assert np.array_equal(boxed[0], labels) and np.array_equal(boxed[1][1:], stats[1:])
+        assert np.array_equal(boxed[2], small)
     labels, stats, small = components(np.zeros((10, 12), np.uint8))
     assert not labels.any() and len(small) == 0
 

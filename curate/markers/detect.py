@@ -250,7 +250,8 @@ def _scan(rgb_panel: np.ndarray, expected: Expected | None) -> MarkerScan:
     for colour, mask in masks.items():
         if not cv2.hasNonZero(mask):
             continue
-        comps = components(mask)
+        box = cv2.boundingRect(mask)  # once per mask: it scans the whole of a sparse one
+        comps = components(mask, box)
         glyphs = comps[1][comps[2], :4]
         light = lights.get(colour)
         light = None if light is None else (light, light_table(light))  # once per colour: the retry reuses it
@@ -262,7 +263,7 @@ def _scan(rgb_panel: np.ndarray, expected: Expected | None) -> MarkerScan:
                 more = np.concatenate([glyphs, again[1][again[2], :4]])
                 found.extend(_solid_candidates(mask, loose[colour], colour, rgb, None, again, more, light)[0])
         for close_px in (3, 9):
-            found.extend(ring_candidates(mask, loose[colour], colour, rgb, close_px, glyphs))
+            found.extend(ring_candidates(mask, loose[colour], colour, rgb, close_px, glyphs, box))
     kept = finalise(_suppress(found), expected)
     scan.markers = sorted(kept, key=lambda d: (d.bbox_xyxy[1], d.bbox_xyxy[0]))
     # in reading order, not in OpenCV's label order (which depends on how it splits the image)

@@ -110,14 +110,17 @@ def colour_masks(rgb: np.ndarray):
     return masks, loose, retry
 
 
-def components(mask: np.ndarray):
+def components(mask: np.ndarray, box: tuple[int, int, int, int] | None = None):
     """(labels, stats, indices of glyph-sized components) of one colour mask.
 
     Only the box around the mask's pixels is labelled (masks are mostly empty): the labels,
     their order and their stats are those of the whole mask, except row 0 of ``stats`` (the
-    background's), which describes the box's background and is not used."""
+    background's), which describes the box's background and is not used. ``box``: the mask's
+    ``cv2.boundingRect`` when the caller has it (it scans the whole of a sparse mask). Another
+    box would give the same components, but OpenCV numbers them by 2 x 2 blocks of the box, so
+    their order could differ."""
     ph = mask.shape[0]
-    x, y, w, h = cv2.boundingRect(mask)
+    x, y, w, h = cv2.boundingRect(mask) if box is None else box
     if w == 0:
         return np.zeros(mask.shape, np.uint16), np.zeros((1, 5), np.int32), np.zeros(0, np.int64)
     _n, box_labels, stats = label_components(mask[y : y + h, x : x + w])
@@ -158,7 +161,9 @@ def retry_components(comps, shapeless: np.ndarray, retry: np.ndarray, core: bool
         grown[y0:y1, x0:x1] = cv2.bitwise_and(retry[y0:y1, x0:x1], seed)
     else:
         grown[y0:y1, x0:x1] = hysteresis(seed, retry[y0:y1, x0:x1])
-    rlabels, rstats, rsmall = components(grown)
+    # grown is empty outside the crop: its box, found in the crop, is the whole array's
+    gx, gy, gw, gh = cv2.boundingRect(grown[y0:y1, x0:x1])
+    rlabels, rstats, rsmall = components(grown, (gx + x0, gy + y0, gw, gh) if gw else (0, 0, 0, 0))
     seen = {tuple(r) for r in stats[pick > 0, :5].tolist()}
     fresh = np.array(
         [i for i in rsmall if max(rstats[i, 2:4]) >= MIN_RETRY_SIDE and tuple(rstats[i, :5].tolist()) not in seen],
