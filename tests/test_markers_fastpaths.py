@@ -82,6 +82,21 @@ def test_hysteresis_on_empty_and_full_masks():
     assert not hysteresis(zero, weak).any()  # no seed, nothing kept
 
 
+@pytest.mark.parametrize("density", [0.005, 0.3])
+def test_hysteresis_keeps_the_seeded_components_with_few_and_many_of_them(density):
+    """Under 257 components the 8-bit histogram-and-LUT path runs, above it the 16-bit gather."""
+    rng = np.random.default_rng(8)
+    weak = ((rng.random((120, 150)) < density) * 255).astype(np.uint8)
+    strong = (((rng.random((120, 150)) < 0.3) & (weak > 0)) * 255).astype(np.uint8)
+    n, labels = cv2.connectedComponents(weak, connectivity=8)
+    assert (n <= 256) == (density < 0.1)
+    keep = np.zeros(n, bool)
+    keep[np.unique(labels[strong > 0])] = True
+    keep[0] = False
+    want = keep[labels].astype(np.uint8) * 255
+    assert np.array_equal(hysteresis(strong, weak), want) and want.any() and (weak > want).any()
+
+
 @pytest.mark.parametrize("seed", [0, 3])
 def test_box_labelling_equals_whole_mask_labelling(seed):
     for mask in _plain_masks(_panel(seed))[0].values():

@@ -60,8 +60,17 @@ def hysteresis(strong: np.ndarray, weak: np.ndarray) -> np.ndarray:
     if w == 0:
         return out
     n, labels, _ = label_components(both[y : y + h, x : x + w], with_stats=False)
+    seeds = strong[y : y + h, x : x + w]
+    if n <= 256:
+        # Few components (most panels): as 8-bit labels, those under a seed come from one
+        # masked histogram and the kept pixels from one LUT, for a third of the gathers' time.
+        labels8 = labels.astype(np.uint8)
+        seeded = cv2.calcHist([labels8], [0], seeds, [256], [0, 256]).ravel() > 0
+        seeded[0] = False
+        out[y : y + h, x : x + w] = cv2.LUT(labels8, seeded.astype(np.uint8) * 255)
+        return out
     keep = np.zeros(n, np.uint8)
-    keep[labels[strong[y : y + h, x : x + w] > 0]] = 255
+    keep[labels[seeds > 0]] = 255
     keep[0] = 0
     # ``take`` with clipping (every label is below ``n``): the same gather as ``keep[labels]``
     # without its per-element bounds checks, in a third of the time.
