@@ -10,7 +10,7 @@ import pytest
 
 from curate.markers.colours import SATURATED, hue_mask
 from curate.markers.masks import colour_masks, components, hysteresis, odd_size
-from curate.markers.rings import _outer_boxes, closed_outlines
+from curate.markers.rings import closed_outlines
 from curate.markers.shapes import median, principal_axes
 from curate.markers.synth import background, draw_one, jpeg
 
@@ -138,10 +138,6 @@ def test_closing_the_ink_box_finds_the_whole_mask_outlines(close_px):
         got, got_h = closed_outlines(mask, close_px)
         assert np.array_equal(got_h, want_h)
         assert len(got) == len(want) and all(np.array_equal(a, b) for a, b in zip(got, want, strict=True))
-        # The outer outlines' boxes from one min / max are OpenCV's boxes of each.
-        rows = got_h[0].tolist()
-        want_boxes = [(i, cv2.boundingRect(c)) for i, c in enumerate(got) if rows[i][3] == -1]
-        assert _outer_boxes(got, rows) == want_boxes and want_boxes
 
 
 def test_short_median_equals_numpy_median():

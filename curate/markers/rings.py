@@ -45,22 +45,6 @@ def closed_outlines(mask: np.ndarray, close_px: int, box: tuple[int, int, int, i
     return cv2.findContours(closed, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE, offset=(x0, y0))
 
 
-def _outer_boxes(contours, hier: list[list[int]]) -> list[tuple[int, tuple[int, int, int, int]]]:
-    """``(index, (x, y, w, h))`` of each outer contour (no parent), in contour order: the
-    ``cv2.boundingRect`` of its points, from one min / max over all of them (a panel's mask has
-    dozens of outlines, mostly specks; one call per outline cost more than the rest of the loop)."""
-    outer = [i for i, row in enumerate(hier) if row[3] == -1]
-    if not outer:
-        return []
-    starts = np.zeros(len(outer), np.intp)
-    np.cumsum([len(contours[i]) for i in outer[:-1]], out=starts[1:])
-    pts = np.concatenate([contours[i] for i in outer]).reshape(-1, 2)
-    lo = np.minimum.reduceat(pts, starts)
-    hi = np.maximum.reduceat(pts, starts)
-    boxes = np.concatenate((lo, hi - lo + 1), axis=1).tolist()
-    return [(i, tuple(b)) for i, b in zip(outer, boxes, strict=True)]
-
-
 def ring_candidates(
     mask: np.ndarray, loose: np.ndarray, colour: str, rgb: np.ndarray, close_px: int, glyphs: np.ndarray,
     box: tuple[int, int, int, int] | None = None,
@@ -71,16 +55,18 @@ def ring_candidates(
     contours, hier = closed_outlines(mask, close_px, box)
     if hier is None:
         return []
-    hier = hier[0].tolist()
+    hier = hier[0]
     out: list[DetectedMarker] = []
-    for i, (x, y, w, h) in _outer_boxes(contours, hier):
+    for i, c in enumerate(contours):
+        if hier[i][3] != -1:
+            continue
+        x, y, w, h = cv2.boundingRect(c)
         # Frames of the whole image and tiny specks are not markers.
         if min(w, h) < 7 or (w > 0.8 * pw and h > 0.8 * ph) or w * h > 0.5 * pw * ph:
             continue
         # a contour without a hole can only be a frame, and frames are sought in the fine pass
         if hier[i][2] == -1 and (close_px != 3 or min(w, h) < FRAME_MIN_SIDE):
             continue
-        c = contours[i]
         hole, j, hole_c = 0.0, hier[i][2], None
         while j != -1:
             if cv2.contourArea(contours[j]) > hole:
