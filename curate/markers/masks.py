@@ -63,7 +63,7 @@ def hysteresis(strong: np.ndarray, weak: np.ndarray) -> np.ndarray:
     seeds = strong[y : y + h, x : x + w]
     if n <= 256:
         # Few components (most panels): as 8-bit labels, those under a seed come from one
-        # masked histogram and the kept pixels from one LUT, for a third of the gathers' time.
+        # masked histogram and the kept pixels from one LUT instead of two gathers over the box.
         labels8 = labels.astype(np.uint8)
         seeded = cv2.calcHist([labels8], [0], seeds, [256], [0, 256]).ravel() > 0
         seeded[0] = False
@@ -127,8 +127,8 @@ def components(mask: np.ndarray, box: tuple[int, int, int, int] | None = None):
     their order and their stats are those of the whole mask, except row 0 of ``stats`` (the
     background's), which describes the box's background and is not used. ``box``: the mask's
     ``cv2.boundingRect`` when the caller has it (it scans the whole of a sparse mask). Another
-    box would give the same components, but OpenCV numbers them by 2 x 2 blocks of the box, so
-    their order could differ."""
+    box gives the same components, but OpenCV's numbering follows its scan of the box, so their
+    order could differ."""
     ph = mask.shape[0]
     x, y, w, h = cv2.boundingRect(mask) if box is None else box
     if w == 0:
