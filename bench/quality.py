@@ -44,7 +44,7 @@ from curate.quality.features import image_cues
 from curate.quality.modality import classify_modality
 from curate.quality.tags import tag_image
 from curate.quality.vocab import weighted_texts
-from curate.runtime.threads import one_cv_thread
+from curate.runtime.threads import one_opencv_thread
 
 FIGURE_GLOBS = ("soda-mmqc-embo/examples/*/content/*/content/*.[jp][pn]g",
                 "jats-with-images/encoda/*/*.jpg", "jats-with-images/encoda/*/g*.png",
@@ -159,7 +159,7 @@ def modality_and_speed(root: Path) -> dict[str, float]:
 
     items = load_items(root, LABELS)
     start = time.perf_counter()
-    with one_cv_thread():  # one core, as the quality stage runs it
+    with one_opencv_thread():  # one core, as the runner runs every stage
         for it in items:
             tag_image("x", "panel", "f", "d", "unknown", it.rgb, own_text=it.own_text, caption=it.caption,
                       mentions=it.mentions)

@@ -34,9 +34,16 @@ class MarkersStage(Stage):
         labels = {p.label: p.id for p in panels if p.label}
         # The caption says which markers to expect: named kinds gain confidence, others lose it.
         expected = expected_markers(figure.caption)
+        parsed: dict[str, list] = {}  # panels share their preamble: each text is parsed once
+
+        def phrases_of(text: str) -> list:
+            if text not in parsed:
+                parsed[text] = parse_marker_phrases(text)
+            return parsed[text]
+
         for panel in panels:
             text = panel.subcaption if panel.subcaption else panel.preamble
-            phrases = parse_marker_phrases(text) or parse_marker_phrases(panel.preamble)
+            phrases = phrases_of(text) or phrases_of(panel.preamble)
             scan = detect_markers(crop_xyxy(rgb, panel.bbox_xyxy), expected=expected)
             links = {ln.marker_index: ln for ln in link_markers(scan.markers, phrases)
                      if ln.marker_index is not None}

@@ -18,8 +18,7 @@ from curate.quality.licence import item_licence, licence_family
 from curate.quality.tags import tag_image
 from curate.records import Duplicate, Figure, QualityTag
 from curate.runtime.manifest import read_records, write_records
-from curate.runtime.stage import PartInput, PartOutput, Resources, Stage, StageContext
-from curate.runtime.threads import one_cv_thread
+from curate.runtime.stage import PartInput, Resources, Stage, StageContext
 
 DUPLICATES_FILE = "duplicates.parquet"
 
@@ -44,11 +43,6 @@ class QualityStage(Stage):
             from curate.quality.zeroshot import ZeroShotModality
 
             self.zeroshot = ZeroShotModality(self.config.quality.zeroshot_checkpoint)
-
-    def process_part(self, inp: PartInput, ctx: StageContext) -> PartOutput:
-        # the image cues are many OpenCV calls on small images: on one thread they cost less CPU
-        with one_cv_thread():
-            return super().process_part(inp, ctx)
 
     def process_item(self, figure: Figure, inp: PartInput, ctx: StageContext) -> dict:
         document = inp.rows("documents", figure.document_id)[0]

@@ -82,6 +82,21 @@ def test_hysteresis_on_empty_and_full_masks():
     assert not hysteresis(zero, weak).any()  # no seed, nothing kept
 
 
+@pytest.mark.parametrize("density", [0.005, 0.3])
+def test_hysteresis_keeps_the_seeded_components_with_few_and_many_of_them(density):
+    """Under 257 components the 8-bit histogram-and-LUT path runs, above it the 16-bit gather."""
+    rng = np.random.default_rng(8)
+    weak = ((rng.random((120, 150)) < density) * 255).astype(np.uint8)
+    strong = (((rng.random((120, 150)) < 0.3) & (weak > 0)) * 255).astype(np.uint8)
+    n, labels = cv2.connectedComponents(weak, connectivity=8)
+    assert (n <= 256) == (density < 0.1)
+    keep = np.zeros(n, bool)
+    keep[np.unique(labels[strong > 0])] = True
+    keep[0] = False
+    want = keep[labels].astype(np.uint8) * 255
+    assert np.array_equal(hysteresis(strong, weak), want) and want.any() and (weak > want).any()
+
+
 @pytest.mark.parametrize("seed", [0, 3])
 def test_box_labelling_equals_whole_mask_labelling(seed):
     for mask in _plain_masks(_panel(seed))[0].values():
@@ -98,6 +113,10 @@ def test_box_labelling_equals_whole_mask_labelling(seed):
         ph = mask.shape[0]
         want_small = [i for i in range(1, n) if want_stats[i, 4] >= 4 and want_stats[i, 3] <= 0.3 * ph + 20]
         assert len(small) == len(want_small)
+        # The caller's boundingRect, handed in, labels the same.
+        boxed = components(mask, cv2.boundingRect(mask))
+        assert np.array_equal(boxed[0], labels) and np.array_equal(boxed[1][1:], stats[1:])
+        assert np.array_equal(boxed[2], small)
     labels, stats, small = components(np.zeros((10, 12), np.uint8))
     assert not labels.any() and len(small) == 0
 

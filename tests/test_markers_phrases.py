@@ -107,3 +107,26 @@ def test_soda_defining_sentences_are_found():
     sentences = {p.sentence for p in parse_marker_phrases(caption) if p.kind == "arrow"}
     assert "Arrows indicate crossing points of dendritic branches." in sentences
     assert "Arrows indicate the crossing points of the dendrites." in sentences
+
+
+def test_texts_without_a_marker_word_skip_the_grammar_and_lose_nothing(shared_data, monkeypatch):
+    """The ASCII word check returns no phrase only where the full grammar finds none either."""
+    from curate.markers import phrases
+
+    texts = [p.read_text() for p in sorted((shared_data / "soda-mmqc-embo").rglob("caption.txt"))]
+    texts += [
+        "Scale bar, 10 um. Cells were fixed (n = 3). Data are mean ± SD.",
+        "ARROWS indicate nuclei. The BOXED area is magnified in C.",
+        "Box plots show the median; whiskers, 1.5 IQR. Open circles, outliers.",
+        "Arrowſ mark buds.",  # not ASCII: the grammar decides
+    ]
+    sentences = [t[a:b] for t in texts for a, b in split_sentences(t)]
+    fast = [parse_marker_phrases(t) for t in texts] + [phrases._phrases_in_sentence(s, 0) for s in sentences]
+    skipped = sum(not phrases._may_contain(s, phrases._NEEDED_STEMS) for s in sentences)
+    plot_skipped = sum(not phrases._may_contain(s, phrases._PLOT_STEMS) for s in sentences)
+    may_contain = phrases._may_contain
+    monkeypatch.setattr(phrases, "_may_contain", lambda text, stems: True)
+    slow = [parse_marker_phrases(t) for t in texts] + [phrases._phrases_in_sentence(s, 0) for s in sentences]
+    assert fast == slow
+    assert skipped > 20 and plot_skipped > 20 and any(fast)  # both checks did skip, and phrases were found
+    assert not may_contain("Box plots", ("whisker",)) and may_contain("Boxſ", ("whisker",))

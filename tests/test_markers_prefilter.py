@@ -12,7 +12,7 @@ import pytest
 from curate.images import label_components
 from curate.markers import detect
 from curate.markers.context import isolated
-from curate.markers.petals import median32, percentile32
+from curate.markers.orderstats import median_of, percentile_of
 from curate.markers.shapes import (
     NO_TRIANGLE,
     STAR_MAX_SOLIDITY,
@@ -81,10 +81,23 @@ def test_float32_median_and_percentile_equal_numpy():
             a[rng.random(n) < 0.6] = top - 1  # saturated ink: ties around the 90th percentile
         if rng.random() < 0.3:
             a = (a * rng.random(n)).astype(np.float32)  # fractions: the interpolation shows
-        assert median32(a) == float(np.median(a))
+        assert median_of(a) == float(np.median(a))
         for q in (15, 33.3, 50, 90, 99):
-            assert percentile32(a, q) == float(np.percentile(a, q))
-    assert percentile32(np.arange(5.0), 90) == float(np.percentile(np.arange(5.0), 90))  # float64: NumPy's
+            assert percentile_of(a, q) == float(np.percentile(a, q))
+    assert percentile_of(np.arange(5.0), 90) == float(np.percentile(np.arange(5.0), 90))  # float64: NumPy's
+
+
+def test_integer_median_and_percentile_equal_numpy():
+    """The uint8 samples of ``pure_ink`` and ``outlines_content``: NumPy's float64 arithmetic."""
+    rng = np.random.default_rng(6)
+    for _ in range(3000):
+        n = int(rng.integers(1, 300))
+        a = rng.integers(0, int(rng.choice([2, 6, 256])), n).astype(rng.choice([np.uint8, np.int64]))
+        assert median_of(a) == float(np.median(a))
+        for q in (15, 33.3, 50, 80, 90, 99):
+            assert percentile_of(a, q) == float(np.percentile(a, q))
+    hsv = rng.integers(0, 256, (40, 3)).astype(np.uint8)
+    assert median_of(hsv[:, 1]) == float(np.median(hsv[:, 1]))  # a strided column, as pure_ink takes it
 
 
 def test_isolated_equals_the_ring_mean():
@@ -122,6 +135,38 @@ def test_detector_runs_blas_on_one_thread_and_restores_it(monkeypatch):
     detect.detect_markers(np.zeros((30, 30, 3), np.uint8))
     assert seen == [[1] * len(before)]
     assert blas_threads() == before
+
+
+def test_detector_runs_opencv_on_one_thread_and_restores_it(monkeypatch):
+    before = cv2.getNumThreads()
+    cv2.setNumThreads(2)  # a pool to leave, whatever the machine's core count
+    seen = []
+    scan = detect._scan
+
+    def spy(rgb, expected):
+        seen.append(cv2.getNumThreads())
+        return scan(rgb, expected)
+
+    monkeypatch.setattr(detect, "_scan", spy)
+    try:
+        detect.detect_markers(np.zeros((30, 30, 3), np.uint8))
+        assert seen == [1]
+        assert cv2.getNumThreads() == 2
+    finally:
+        cv2.setNumThreads(before)
+
+
+def test_lobe_regularity_is_asked_only_for_a_petal_count():
+    from curate.markers.petals import PETAL_COUNTS, _lobes
+
+    angles = np.linspace(0, 2 * np.pi, 72, endpoint=False)
+    for lobes in range(2, 11):
+        profile = (0.5 + 0.5 * np.cos(lobes * angles)).astype(np.float32)
+        peaks, contrast, regular = _lobes(profile)
+        all_peaks, all_contrast, all_regular = _lobes(profile, counts=(2, 72))
+        assert (peaks, contrast) == (all_peaks, all_contrast) and len(peaks) == lobes
+        assert regular == (all_regular if PETAL_COUNTS[0] <= lobes <= PETAL_COUNTS[1] else 0.0)
+        assert all_regular > 0.5  # evenly spaced lobes: the gated value is not 0 by chance
 
 
 def test_sixteen_bit_labels_equal_thirty_two_bit_ones_and_overflow_to_them():

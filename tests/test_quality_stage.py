@@ -212,28 +212,3 @@ def test_a_degenerate_panel_box_is_tagged_but_never_a_near_duplicate(tmp_path):
     assert tags["d_f01_p01"].informative and not tags["d_f01_p02"].informative
     assert tags["d_f01"].licence == "CC0" and tags["d_f01_p01"].level == "panel"
 
-
-def test_quality_tags_on_one_opencv_thread_and_restores_the_callers_count(tmp_path, monkeypatch):
-    import cv2
-
-    import stages.quality as quality_stage
-
-    seen = []
-    tag = quality_stage.tag_image
-
-    def spy(*args, **kwargs):  # records the OpenCV thread count the tagging runs under
-        seen.append(cv2.getNumThreads())
-        return tag(*args, **kwargs)
-
-    monkeypatch.setattr(quality_stage, "tag_image", spy)
-    before = cv2.getNumThreads()
-    cv2.setNumThreads(2)
-    try:
-        _inputs(tmp_path / "in")
-        cfg = load_config(None, [f"input_dir={tmp_path / 'in'}", f"runs_dir={tmp_path / 'runs'}", "name=q",
-                                 "runner=local", "panels.ocr=false"])
-        LocalRunner(cfg, PIPELINE, lambda c: discover_sources(Path(c.input_dir))).run(until="quality")
-        assert seen and set(seen) == {1}
-        assert cv2.getNumThreads() == 2
-    finally:
-        cv2.setNumThreads(before)

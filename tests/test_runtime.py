@@ -97,6 +97,30 @@ def test_rerun_resumes_and_changed_config_reruns_downstream(tmp_path):
     assert reports[0].cached_parts == 2 and reports[1].cached_parts == 0 and len(CALLS) == 6
 
 
+class RecordOpenCVThreads(Stage):
+    name, primary, writes = "panels", "figures", ("panels",)
+    seen: list[int] = []
+
+    def process_item(self, figure, inp, ctx):
+        import cv2
+
+        self.seen.append(cv2.getNumThreads())
+        return {"panels": []}
+
+
+def test_parts_run_on_one_opencv_thread_and_the_callers_count_comes_back(tmp_path):
+    import cv2
+
+    before = cv2.getNumThreads()
+    cv2.setNumThreads(2)
+    try:
+        LocalRunner(_config(tmp_path), [MakeFigures, RecordOpenCVThreads], _discover(["a", "b", "c"])).run()
+        assert RecordOpenCVThreads.seen == [1] * 6
+        assert cv2.getNumThreads() == 2
+    finally:
+        cv2.setNumThreads(before)
+
+
 def test_inputs_are_frozen_on_first_run(tmp_path):
     cfg = _config(tmp_path)
     LocalRunner(cfg, PIPE, _discover(["a", "b"])).run()

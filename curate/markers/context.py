@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 
 from curate.images import label_components
+from curate.markers.orderstats import median_of, percentile_of
 
 # Apex angle (deg) above which a triangle on a light page is read as a plot or legend symbol.
 SHARP_APEX_DEG = 50.0
@@ -112,13 +113,12 @@ def text_like(box_xywh, glyphs: np.ndarray, exclude_overlap: bool = False) -> in
 def pure_ink(pixels: np.ndarray, colour: str) -> bool:
     """Drawn marker ink is a flat, strong colour: median near white / black / full saturation."""
     hsv = cv2.cvtColor(pixels.reshape(-1, 1, 3), cv2.COLOR_RGB2HSV).reshape(-1, 3)
-    s, v = float(np.median(hsv[:, 1])), float(np.median(hsv[:, 2]))
     if colour == "white":
         # Thin shafts are blurred grey; the core of the glyph (its brighter part) is white.
-        return float(np.percentile(hsv[:, 2], 80)) >= 190
+        return percentile_of(hsv[:, 2], 80) >= 190
     if colour == "black":
-        return v <= 80
-    return s >= 110 and v >= 110
+        return median_of(hsv[:, 2]) <= 80
+    return median_of(hsv[:, 1]) >= 110 and median_of(hsv[:, 2]) >= 110
 
 
 def light_table(light: np.ndarray) -> np.ndarray:
@@ -203,10 +203,13 @@ def outlines_content(rgb: np.ndarray, outer: np.ndarray, hole: np.ndarray) -> bo
     k = np.ones((3, 3), np.uint8)
     inner = cv2.erode(inner, k, iterations=2)
     band = cv2.dilate(fill, k, iterations=4) & ~fill
-    crop = rgb[y0:y1, x0:x1].astype(np.float32)
     if not inner.any() or not band.any():
         return True
-    diff = np.median(crop[inner > 0], axis=0) - np.median(crop[band > 0], axis=0)
+    crop = rgb[y0:y1, x0:x1]
+    inside, outside = crop[inner > 0], crop[band > 0]
+    # Per-channel medians of the uint8 pixels: the half-integers np.median gives on float32
+    # copies, so the difference (and its norm, in float32) is the same.
+    diff = np.array([median_of(inside[:, c]) - median_of(outside[:, c]) for c in range(3)], np.float32)
     return float(np.linalg.norm(diff)) <= 80.0
 
 

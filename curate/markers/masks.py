@@ -60,10 +60,21 @@ def hysteresis(strong: np.ndarray, weak: np.ndarray) -> np.ndarray:
     if w == 0:
         return out
     n, labels, _ = label_components(both[y : y + h, x : x + w], with_stats=False)
+    seeds = strong[y : y + h, x : x + w]
+    if n <= 256:
+        # Few components (most panels): as 8-bit labels, those under a seed come from one
+        # masked histogram and the kept pixels from one LUT instead of two gathers over the box.
+        labels8 = labels.astype(np.uint8)
+        seeded = cv2.calcHist([labels8], [0], seeds, [256], [0, 256]).ravel() > 0
+        seeded[0] = False
+        out[y : y + h, x : x + w] = cv2.LUT(labels8, seeded.astype(np.uint8) * 255)
+        return out
     keep = np.zeros(n, np.uint8)
-    keep[labels[strong[y : y + h, x : x + w] > 0]] = 255
+    keep[labels[seeds > 0]] = 255
     keep[0] = 0
-    out[y : y + h, x : x + w] = keep[labels]
+    # ``take`` with clipping (every label is below ``n``): the same gather as ``keep[labels]``
+    # without its per-element bounds checks, in a third of the time.
+    out[y : y + h, x : x + w] = keep.take(labels, mode="clip")
     return out
 
 
@@ -84,7 +95,8 @@ def colour_masks(rgb: np.ndarray):
     hue, sat, val = cv2.split(hsv)
     codes = hue_codes(hue, sat, val)
     # A colour without a strict pixel has nothing to detect: its masks are not made.
-    present = cv2.calcHist([codes], [0], None, [4 * len(SATURATED)], [0, 4 * len(SATURATED)]).ravel()[3::4] > 0
+    # (256 bins over the whole uint8 range: OpenCV's fast path, twice as quick as 28 bins)
+    present = cv2.calcHist([codes], [0], None, [256], [0, 256]).ravel()[3 : 4 * len(SATURATED) : 4] > 0
     empty = np.zeros_like(codes)
     empty.flags.writeable = False
     masks, retry, loose = {}, {}, {}
@@ -108,18 +120,24 @@ def colour_masks(rgb: np.ndarray):
     return masks, loose, retry
 
 
-def components(mask: np.ndarray):
+def components(mask: np.ndarray, box: tuple[int, int, int, int] | None = None):
     """(labels, stats, indices of glyph-sized components) of one colour mask.
 
     Only the box around the mask's pixels is labelled (masks are mostly empty): the labels,
     their order and their stats are those of the whole mask, except row 0 of ``stats`` (the
-    background's), which describes the box's background and is not used."""
+    background's), which describes the box's background and is not used. ``box``: the mask's
+    ``cv2.boundingRect`` when the caller has it (it scans the whole of a sparse mask). Another
+    box gives the same components, but OpenCV's numbering follows its scan of the box, so their
+    order could differ."""
     ph = mask.shape[0]
-    labels = np.zeros(mask.shape, np.int32)
-    x, y, w, h = cv2.boundingRect(mask)
+    x, y, w, h = cv2.boundingRect(mask) if box is None else box
     if w == 0:
-        return labels, np.zeros((1, 5), np.int32), np.zeros(0, np.int64)
-    _n, labels[y : y + h, x : x + w], stats = label_components(mask[y : y + h, x : x + w])
+        return np.zeros(mask.shape, np.uint16), np.zeros((1, 5), np.int32), np.zeros(0, np.int64)
+    _n, box_labels, stats = label_components(mask[y : y + h, x : x + w])
+    # The panel-sized labels in the box's own dtype (16-bit unless it overflowed): a plain
+    # copy, not a widening to 32 bits.
+    labels = np.zeros(mask.shape, box_labels.dtype)
+    labels[y : y + h, x : x + w] = box_labels
     stats[1:, 0] += x
     stats[1:, 1] += y
     area = stats[:, cv2.CC_STAT_AREA]
@@ -147,13 +165,15 @@ def retry_components(comps, shapeless: np.ndarray, retry: np.ndarray, core: bool
     y1 = min(H, int((stats[shapeless, 1] + stats[shapeless, 3]).max()) + m)
     pick = np.zeros(len(stats), np.uint8)
     pick[shapeless] = 255
-    seed = pick[labels[y0:y1, x0:x1]]
+    seed = pick.take(labels[y0:y1, x0:x1], mode="clip")  # every label indexes ``pick``
     grown = np.zeros_like(labels, dtype=np.uint8)
     if core:
         grown[y0:y1, x0:x1] = cv2.bitwise_and(retry[y0:y1, x0:x1], seed)
     else:
         grown[y0:y1, x0:x1] = hysteresis(seed, retry[y0:y1, x0:x1])
-    rlabels, rstats, rsmall = components(grown)
+    # grown is empty outside the crop: its box, found in the crop, is the whole array's
+    gx, gy, gw, gh = cv2.boundingRect(grown[y0:y1, x0:x1])
+    rlabels, rstats, rsmall = components(grown, (gx + x0, gy + y0, gw, gh) if gw else (0, 0, 0, 0))
     seen = {tuple(r) for r in stats[pick > 0, :5].tolist()}
     fresh = np.array(
         [i for i in rsmall if max(rstats[i, 2:4]) >= MIN_RETRY_SIDE and tuple(rstats[i, :5].tolist()) not in seen],

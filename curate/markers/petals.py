@@ -9,15 +9,15 @@ Coordinates: crop pixels (x right, y down).
 
 from __future__ import annotations
 
-import math
-
 import cv2
 import numpy as np
 
 from curate.markers.colours import hue_mask
+from curate.markers.orderstats import median_of, percentile_of
 
 RING_FRACTIONS = (0.5, 0.65, 0.8, 0.9)
 RING_SAMPLES = 72
+PETAL_COUNTS = (5, 8)  # petals of a typeset asterisk (fewest, most)
 # Below 12 px the petals of a coloured glyph are 1-2 chroma samples apart after JPEG, and
 # filled plot stars of that size have the same ring profile.
 MIN_SIDE = 12
@@ -29,53 +29,29 @@ _COS, _SIN = np.cos(_ANGLES), np.sin(_ANGLES)
 def ink_strength(rgb_crop: np.ndarray, colour: str, comp: np.ndarray) -> np.ndarray:
     """float32 0..1 map: how much each pixel looks like the ink of ``colour`` (1 = the glyph's
     strong pixels, 0 = the background around it). ``comp``: the glyph's mask in the crop."""
-    if colour == "white":
-        v = rgb_crop.min(axis=2).astype(np.float32)
-    elif colour == "black":
-        v = 255.0 - rgb_crop.max(axis=2).astype(np.float32)
+    if colour in ("white", "black"):
+        # OpenCV's per-pixel min / max of the three planes: NumPy's reduction over a
+        # length-3 last axis costs twice as much for the same values.
+        r, g, b = cv2.split(rgb_crop)
+        if colour == "white":
+            v = cv2.min(cv2.min(r, g), b).astype(np.float32)
+        else:
+            v = 255.0 - cv2.max(cv2.max(r, g), b).astype(np.float32)
     else:
         hsv = cv2.cvtColor(rgb_crop, cv2.COLOR_RGB2HSV)
         v = hsv[..., 1].astype(np.float32) * (hue_mask(hsv, colour, 0, 40) > 0)
     around = cv2.dilate(comp.astype(np.uint8), np.ones((5, 5), np.uint8)) == 0
     if not around.any() or not comp.any():
         return np.zeros(v.shape, np.float32)
-    bg, ink = median32(v[around]), percentile32(v[comp > 0], 90)
+    bg, ink = median_of(v[around]), percentile_of(v[comp > 0], 90)
     if ink - bg < 20:
         return np.zeros(v.shape, np.float32)
     return np.clip((v - bg) / (ink - bg), 0, 1).astype(np.float32)
 
 
-def median32(a: np.ndarray) -> float:
-    """``np.median`` of a 1-D float32 array, from a partition instead of its general path
-    (the mean of the middle two in float32, as ``np.mean`` takes it)."""
-    n = a.size
-    k = n // 2
-    if n % 2:
-        return float(np.partition(a, k)[k])
-    part = np.partition(a, (k - 1, k))
-    return float((part[k - 1] + part[k]) / 2)
-
-
-def percentile32(a: np.ndarray, q: float) -> float:
-    """``np.percentile(a, q)`` (linear) of a 1-D float32 array, from a partition instead of its
-    general path, in NumPy's steps: the position ``(n - 1) * q / 100`` and its fraction in
-    float64, the two-sided interpolation between the neighbouring order statistics in float32."""
-    n = a.size
-    if a.dtype != np.float32 or n == 0:
-        return float(np.percentile(a, q))
-    pos = (n - 1) * (q / 100)
-    if pos >= n - 1:
-        return float(a.max())
-    lo = math.floor(pos)
-    t = pos - lo
-    part = np.partition(a, (lo, lo + 1))
-    below, above = part[lo], part[lo + 1]
-    gap = above - below
-    return float(above - gap * (1 - t) if t >= 0.5 else below + gap * t)
-
-
-def _lobes(profile: np.ndarray) -> tuple[list[int], float, float]:
-    """(lobe peak indices, contrast, regularity 0..1) of one circular profile.
+def _lobes(profile: np.ndarray, counts: tuple[int, int] = PETAL_COUNTS) -> tuple[list[int], float, float]:
+    """(lobe peak indices, contrast, regularity 0..1) of one circular profile; the regularity
+    only when the number of lobes lies in ``counts`` (0 otherwise: no petal count to judge).
 
     Hysteresis: a lobe rises above 60% of the profile's range and ends below 35% (a JPEG
     ripple along a petal does not split it in two)."""
@@ -98,7 +74,7 @@ def _lobes(profile: np.ndarray) -> tuple[list[int], float, float]:
             inside = False
         elif inside and values[i] > values[peaks[-1]]:
             peaks[-1] = i
-    if len(starts) < 2:
+    if len(starts) < 2 or not counts[0] <= len(starts) <= counts[1]:
         return peaks, hi - lo, 0.0
     gaps = np.diff(np.array([*starts, starts[0] + n]))
     return peaks, hi - lo, max(0.0, 1.0 - float(np.std(gaps)) / float(np.mean(gaps)) / 0.35)
@@ -128,7 +104,7 @@ def petal_score(strength: np.ndarray, comp: np.ndarray) -> float:
             return 0.0  # too few rings left for two to agree (below)
         prof = _sample(strength, cx + f * radius * _COS, cy + f * radius * _SIN)
         peaks, contrast, regular = _lobes(prof)
-        if 5 <= len(peaks) <= 8 and regular > 0:
+        if PETAL_COUNTS[0] <= len(peaks) <= PETAL_COUNTS[1] and regular > 0:
             counts.append(len(peaks))
             scores.append(min(1.0, contrast) * regular)
             outer = [(ang[k], f) for k in peaks]

@@ -64,6 +64,25 @@ _PLOT_WORDS = re.compile(
     r"(?:open|closed|filled|solid)\s+(?:circles|squares|triangles)",
     re.I,
 )
+# Every pattern above that yields a phrase needs one of these words (lower case) in its
+# sentence: the kind words of ``_NP`` and the outline words of ``_RE_ZOOM``. An ASCII text with
+# none of them has no phrase (in ASCII text ``re.I`` folds case as ``str.lower`` does), so it
+# skips the regular expressions, which cost ~0.2 ms per sentence.
+_NEEDED_STEMS = ("arrow", "triangle", "asterisk", "star", "box", "rectang", "square", "circle", "ellipse", "oval",
+                 "outlined", "framed", "dashed")
+# Likewise every alternative of ``_PLOT_WORDS`` contains one of these.
+_PLOT_STEMS = ("box", "whisker", "quartile", "data", "individual", "each", "median", "mean", "open", "closed",
+               "filled", "solid")
+
+
+def _may_contain(text: str, stems: tuple[str, ...]) -> bool:
+    """False only when ``text`` is ASCII and none of ``stems`` occurs in it, any case."""
+    if not text.isascii():
+        return True
+    low = text.lower()
+    return any(w in low for w in stems)
+
+
 _CLAUSE_START = re.compile(
     r"(?:^|[,;:()]|\b(?:with|where|while|and|showing|by|to|at|from|note|see)\b|\bof\b\s+(?=the))", re.I
 )
@@ -164,8 +183,10 @@ def _zoom_target(sentence: str) -> str | None:
 
 def _phrases_in_sentence(sentence: str, offset: int) -> list[MarkerPhrase]:
     found: list[MarkerPhrase] = []
+    if not _may_contain(sentence, _NEEDED_STEMS):
+        return found
     used: list[tuple[int, int]] = []
-    plotty = bool(_PLOT_WORDS.search(sentence))
+    plotty = _may_contain(sentence, _PLOT_STEMS) and bool(_PLOT_WORDS.search(sentence))
     zoom = _zoom_target(sentence)
 
     def add(m: re.Match, verb: str | None, obj: str, kind: str | None = None, target=None) -> None:
@@ -217,6 +238,8 @@ def _phrases_in_sentence(sentence: str, offset: int) -> list[MarkerPhrase]:
 def parse_marker_phrases(text: str) -> list[MarkerPhrase]:
     """All marker-defining phrases of a caption (or any text), in reading order."""
     out: list[MarkerPhrase] = []
+    if not _may_contain(text, _NEEDED_STEMS):
+        return out
     for a, b in split_sentences(text):
         out.extend(_phrases_in_sentence(text[a:b], a))
     out.sort(key=lambda p: p.span)

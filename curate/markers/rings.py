@@ -32,24 +32,27 @@ def _outline_pixels(mask: np.ndarray, outer: np.ndarray, hole: np.ndarray, x: in
     return band & (mask[y : y + h, x : x + w] > 0).astype(np.uint8)
 
 
-def closed_outlines(mask: np.ndarray, close_px: int):
+def closed_outlines(mask: np.ndarray, close_px: int, box: tuple[int, int, int, int] | None = None):
     """``cv2.findContours`` (two-level hierarchy) of the mask closed by a ``close_px`` square,
     in panel pixels. Only the box around the ink is closed and traced, with a margin of one
-    kernel beyond which closing changes nothing: the same contours, in the same order."""
+    kernel beyond which closing changes nothing: the same contours, in the same order.
+    ``box``: the mask's ``cv2.boundingRect`` when the caller has it."""
     ph, pw = mask.shape
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (close_px, close_px))
-    x, y, w, h = cv2.boundingRect(mask)
+    x, y, w, h = cv2.boundingRect(mask) if box is None else box
     x0, y0, x1, y1 = max(0, x - close_px), max(0, y - close_px), min(pw, x + w + close_px), min(ph, y + h + close_px)
     closed = cv2.morphologyEx(mask[y0:y1, x0:x1], cv2.MORPH_CLOSE, kernel)
     return cv2.findContours(closed, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE, offset=(x0, y0))
 
 
 def ring_candidates(
-    mask: np.ndarray, loose: np.ndarray, colour: str, rgb: np.ndarray, close_px: int, glyphs: np.ndarray
+    mask: np.ndarray, loose: np.ndarray, colour: str, rgb: np.ndarray, close_px: int, glyphs: np.ndarray,
+    box: tuple[int, int, int, int] | None = None,
 ) -> list[DetectedMarker]:
-    """Boxes and circles: closed outlines (dashes joined by closing) with an enclosed hole."""
+    """Boxes and circles: closed outlines (dashes joined by closing) with an enclosed hole.
+    ``box``: the mask's ``cv2.boundingRect`` when the caller has it."""
     ph, pw = mask.shape
-    contours, hier = closed_outlines(mask, close_px)
+    contours, hier = closed_outlines(mask, close_px, box)
     if hier is None:
         return []
     hier = hier[0]

@@ -22,6 +22,7 @@ from curate.runtime.blobs import BlobStore
 from curate.runtime.config import RunConfig
 from curate.runtime.manifest import RunLayout, read_column, read_records, write_json_atomic, write_records
 from curate.runtime.stage import PartInput, Stage, StageContext
+from curate.runtime.threads import one_opencv_thread
 
 PLAN = "plan"
 
@@ -141,7 +142,8 @@ def execute_part(stage_obj: Stage, pipeline: Sequence[type[Stage]], config: RunC
     start = time.perf_counter()
     inp = load_part_input(type(stage_obj), pipeline, layout, producers, part, config.part_size)
     ctx = StageContext(config=config, layout=layout, blobs=BlobStore(layout.blobs), part=part)
-    out = stage_obj.process_part(inp, ctx)
+    with one_opencv_thread():  # a worker owns one core; OpenCV's idle pool threads would spin on the other
+        out = stage_obj.process_part(inp, ctx)
     for table in stage_obj.writes:
         write_records(layout.table(stage_obj.name, table, part), out.tables.get(table, []),
                       RECORD_TYPES[table])

@@ -5,17 +5,17 @@ does not), yet OpenBLAS splits a large enough product across a thread per core a
 on the small products of the glyph reader and the markers' arrow test that costs many times
 the CPU of one thread. Code with such products runs them under ``one_blas_thread()``.
 OpenCV's own pool (pthreads, one thread per core whatever ``OMP_NUM_THREADS`` says) does the
-same with the calls on a few hundred pixels a side that image cues are made of: its idle
-threads busy-wait between calls (tag_image over the sample's 55 figures and panels took ~40 %
-more CPU on two threads than on one, BENCHMARKS round 7); ``one_cv_thread()`` keeps such
-code on the calling thread.
+same with the labelling, morphology and colour conversions of figures and panels a few hundred
+pixels a side: its idle threads busy-wait between calls (tag_image over the sample's 55 figures
+and panels took ~40 % more CPU on two threads than on one, BENCHMARKS round 7). The runner runs
+every part under ``one_opencv_thread()``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Iterator
-from contextlib import contextmanager
 
 
 @functools.lru_cache(maxsize=1)
@@ -31,10 +31,10 @@ def one_blas_thread():
     return blas_controller().limit(limits=1, user_api="blas")
 
 
-@contextmanager
-def one_cv_thread() -> Iterator[None]:
-    """OpenCV on the calling thread inside, the previous thread count restored after
-    (OpenCV's results do not depend on it: a parallel call splits rows, not sums)."""
+@contextlib.contextmanager
+def one_opencv_thread() -> Iterator[None]:
+    """A context manager: OpenCV's parallel loops on one thread inside, the previous count
+    restored after (the results do not depend on it; the CPU spent does)."""
     import cv2
 
     before = cv2.getNumThreads()
