@@ -1,5 +1,7 @@
-"""Agreement between the first image-type labels (``quality_labels*.csv``) and the blind second
-pass (``quality_labels_second.csv``): raw agreement, Cohen's kappa and the labeller confusion.
+"""Agreement between the first image-type labels of ``quality_labels*.csv`` and the blind second
+pass: raw agreement, Cohen's kappa and the labeller confusion, read from the record
+``quality_labels_second.csv`` (which keeps the first labels as they were before adjudication, the
+second pass and the adjudicated final label; the four CSVs now hold the final one).
 
 - all rows: every labelled crop, ``mixed`` counted as a seventh type;
 - scored rows: the crops the accuracy benchmark scores (first label not ``mixed``);
@@ -25,10 +27,15 @@ def _key(row: dict) -> tuple[str, str, str]:
     return row["path"], row["panel"], row["bbox_xyxy"]
 
 
-def label_pairs(second_column: str = "image_type_second") -> list[tuple[str, str]]:
-    """(first, second) label of every row of the four CSVs, matched by path, panel and box."""
-    second = {_key(r): r[second_column] for r in read_labels(SECOND)}
-    return [(r["image_type"], second[_key(r)]) for labels in ALL_LABELS for r in read_labels(labels)]
+def label_pairs(first: str = "image_type_first", second: str = "image_type_second") -> list[tuple[str, str]]:
+    """(first, second) label of every row of the record; raises if a row of the four CSVs is missing
+    from it or its final label is not the one the CSV holds."""
+    record = {_key(r): r for r in read_labels(SECOND)}
+    for labels in ALL_LABELS:
+        for row in read_labels(labels):
+            if record[_key(row)]["image_type_final"] != row["image_type"]:
+                raise ValueError(f"{labels.name}: {_key(row)} is not the adjudicated label of {SECOND.name}")
+    return [(r[first], r[second]) for r in record.values()]
 
 
 def confusion(pairs: list[tuple[str, str]], types: tuple[str, ...] = TYPES) -> np.ndarray:
@@ -63,9 +70,9 @@ def agreement(pairs: list[tuple[str, str]]) -> dict[str, float]:
     return out
 
 
-def format_confusion(table: np.ndarray, types: tuple[str, ...] = TYPES) -> str:
+def format_confusion(table: np.ndarray, corner: str = "first \\ second", types: tuple[str, ...] = TYPES) -> str:
     width = max(len(t) for t in types) + 1
-    lines = ["first \\ second".ljust(width + 1) + "".join(t[:8].rjust(9) for t in types)]
+    lines = [corner.ljust(width + 1) + "".join(t[:8].rjust(9) for t in types)]
     for t, row in zip(types, table, strict=True):
         lines.append(t.ljust(width + 1) + "".join(str(v).rjust(9) for v in row))
     return "\n".join(lines)
@@ -75,7 +82,11 @@ def main() -> None:
     pairs = label_pairs()
     for key, value in agreement(pairs).items():
         print(f"{key:24s} {value:.3f}" if isinstance(value, float) else f"{key:24s} {value}")
+    print("labeller confusion:")
     print(format_confusion(confusion(pairs)))
+    changes = [p for p in label_pairs(second="image_type_final") if p[0] != p[1]]
+    print(f"first -> final label changes: {len(changes)}")
+    print(format_confusion(confusion(changes), "first \\ final"))
 
 
 if __name__ == "__main__":
