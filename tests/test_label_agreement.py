@@ -1,4 +1,5 @@
-"""The labeller-agreement figures of bench.label_agreement and the second-pass record's coverage."""
+"""The labeller-agreement figures of bench.label_agreement, the second-pass record's coverage, and the
+blind contact sheets' key (bench.label_sheets)."""
 
 from __future__ import annotations
 
@@ -34,3 +35,13 @@ def test_every_labelled_row_has_a_valid_second_label():
     pairs = label_pairs()  # raises KeyError if a row of the four CSVs has no second label
     assert len(pairs) > 500
     assert {second for _, second in pairs} <= set(TYPES)
+
+
+def test_blind_sheet_rows_carry_no_label_and_a_fixed_shuffle():
+    from bench.label_sheets import KEY_FIELDS, shuffled_rows
+
+    rows = shuffled_rows()
+    assert all(set(r) == set(KEY_FIELDS) for r in rows)  # never the first label
+    assert [r["index"] for r in rows] == list(range(len(rows)))
+    assert [r["path"] for r in rows] == [r["path"] for r in shuffled_rows()]
+    assert [r["path"] for r in rows] != [r["path"] for r in shuffled_rows(seed=1)]
