@@ -21,6 +21,10 @@
 - ``quality.image_type_embed_frac.shared``: share of those leave-one-paper-out items on which the
   hand-feature model was unsure and the cascade's second stage (detector embedding) decided;
   ``quality.image_type_hand_acc.shared`` is the hand-feature model alone on the same folds.
+- ``quality.image_type_label_agreement.shared`` / ``..._label_kappa.shared``: how far two people
+  agree on those labels: raw agreement and Cohen's kappa between the first labels and a blind
+  second labelling (``bench.label_agreement``, record ``quality_labels_second.csv``) over the rows
+  the first labels scored; it bounds what any classifier can be shown to reach on them.
 - ``quality.modality_acc.shared``: modality rules, given a photo, on every item of the CSVs with
   one clear modality, with the texts the pipeline would have (caption, own sub-caption, mentions).
 - ``quality.panels_per_s``: tag_image (cues, classifiers, fingerprint) on the labelled items,
@@ -39,6 +43,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from bench.label_agreement import agreement, label_pairs
 from curate.quality.dedup import fingerprint, resolve
 from curate.quality.features import image_cues
 from curate.quality.modality import classify_modality
@@ -208,7 +213,10 @@ def run(results: dict, data_root: Path) -> None:
     results["quality.image_type_acc.new_papers"] = round(types["new_acc"], 4)
     results["quality.image_type_rules_acc.new_papers"] = round(types["new_rules_acc"], 4)
     results["quality.image_type_n.new_papers"] = types["new_n"]
-    # the cascade's second stage: share of the 503 items that take it, and the first stage alone
+    labellers = agreement(label_pairs())
+    results["quality.image_type_label_agreement.shared"] = round(labellers["scored.agreement"], 4)
+    results["quality.image_type_label_kappa.shared"] = round(labellers["scored.kappa"], 4)
+    # the cascade's second stage: share of the scored items that take it, and the first stage alone
     results["quality.image_type_embed_frac.shared"] = round(types["embed_frac"], 4)
     results["quality.image_type_hand_acc.shared"] = round(types["hand_acc"], 4)
     print("image type per class (right/n):", types["per_class"])

@@ -131,16 +131,23 @@ def paper_of(rel: str) -> str:
     return f"{parts[0]}:{Path(rel).stem}"
 
 
+def crop_pixels(root: Path, rel: str, bbox: str = "") -> np.ndarray:
+    """The RGB pixels a labelled row names: the image (or rendered PDF page), cut to bbox_xyxy if any."""
+    path = root / rel
+    rgb = _pdf_page(path) if "#page=" in rel else np.asarray(Image.open(path).convert("RGB"))
+    if bbox:
+        x1, y1, x2, y2 = (int(v) for v in bbox.split())
+        rgb = rgb[y1:y2, x1:x2]
+    return rgb
+
+
 def load_items(root: Path, labels: Path = LABELS) -> list[LabelledItem]:
     items = []
     for row in read_labels(labels):
-        path = root / row["path"]
-        rgb = _pdf_page(path) if "#page=" in row["path"] else np.asarray(Image.open(path).convert("RGB"))
+        rgb = crop_pixels(root, row["path"], row["bbox_xyxy"])
         caption, mentions = texts_of(root, row["path"], row["bbox_xyxy"])
         own = caption
         if row["bbox_xyxy"]:
-            x1, y1, x2, y2 = (int(v) for v in row["bbox_xyxy"].split())
-            rgb = rgb[y1:y2, x1:x2]
             split = split_caption(caption)
             own = split.parts.get(row["panel"], "")
         items.append(LabelledItem(path=row["path"], panel=row["panel"], image_type=row["image_type"],
