@@ -20,6 +20,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from bench.quality_data import ALL_LABELS, crop_pixels, read_labels, texts_of
+from bench.run import DATA
 
 SEED = 20261124
 TILE = 300  # px, the longer side of a crop in its tile
@@ -72,8 +73,7 @@ def write_sheets(root: Path, out: Path, seed: int = SEED) -> int:
 
 def main() -> None:
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("runs/label_sheets")
-    root = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-    print(f"{write_sheets(root, out)} crops -> {out}")
+    print(f"{write_sheets(DATA, out)} crops -> {out}")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.panel_data import caption_for
+from bench.run import DATA
 from curate.markers.detect import DetectedMarker, detect_markers
 from curate.markers.phrases import expected_markers, parse_marker_phrases
 from curate.markers.synth import background, draw_one, jpeg
@@ -281,6 +282,6 @@ def run(results: dict[str, float], data_root: Path) -> None:
 
 if __name__ == "__main__":
     res: dict[str, float] = {}
-    run(res, Path(__file__).resolve().parents[1] / ".." / "shared" / "data")
+    run(res, DATA)
     for key, value in sorted(res.items()):
         print(f"{key}\t{value:.3f}")
