@@ -8,6 +8,8 @@ magnifies it ("boxed area magnified in C") gets that panel's id as ``zoom_panel_
 
 from __future__ import annotations
 
+import functools
+
 from curate.images import crop_xyxy, decode_rgb
 from curate.markers import detect_markers, link_markers, parse_marker_phrases
 from curate.markers.link import zoom_panel
@@ -34,13 +36,7 @@ class MarkersStage(Stage):
         labels = {p.label: p.id for p in panels if p.label}
         # The caption says which markers to expect: named kinds gain confidence, others lose it.
         expected = expected_markers(figure.caption)
-        parsed: dict[str, list] = {}  # panels share their preamble: each text is parsed once
-
-        def phrases_of(text: str) -> list:
-            if text not in parsed:
-                parsed[text] = parse_marker_phrases(text)
-            return parsed[text]
-
+        phrases_of = functools.cache(parse_marker_phrases)  # panels share their preamble: parse each text once
         for panel in panels:
             text = panel.subcaption if panel.subcaption else panel.preamble
             phrases = phrases_of(text) or phrases_of(panel.preamble)
